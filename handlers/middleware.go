@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"accute/internal/audit"
+	"accute/internal/store"
+)
+
+
+func roundTripsFrom(c echo.Context) *atomic.Int64 {
+	n, _ := c.Get("roundtrips").(*atomic.Int64)
+	return n
+}
+
+// requestContext puts the request id, the client address and a SQL
+// round-trip counter into the request's context.
+func (h *Handlers) requestContext(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, n := store.WithRoundTripCounter(c.Request().Context())
+		c.Set("roundtrips", n)
+		ctx = audit.WithRequestInfo(ctx, audit.RequestInfo{
+			IP:        c.RealIP(),
+			UserAgent: c.Request().UserAgent(),
+			RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
+		})
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
+
+// sensitiveParams never reach the logs.
+var sensitiveParams = []string{"token", "password", "code"}
+
+// redactedURI is the request URI with secret query values replaced.
+func redactedURI(u *url.URL) string {
+	if u.RawQuery == "" {
+		return u.Path
+	}
+	q := u.Query()
+	for _, k := range sensitiveParams {
+		if q.Has(k) {
+			q.Set(k, "REDACTED")
+		}
+	}
+	return u.Path + "?" + q.Encode()
+}
+
+// accessLog writes one JSON line per request through slog.
+func (h *Handlers) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req, res := c.Request(), c.Response()
+		path := c.Path()
+		if path == "" {
+			path = "unmatched"
+		}
+		elapsed := time.Since(start)
+		h.metrics.requests.WithLabelValues(req.Method, path, strconv.Itoa(res.Status)).Inc()
+		h.metrics.duration.WithLabelValues(req.Method, path).Observe(elapsed.Seconds())
+		if strings.HasPrefix(req.URL.Path, "/static/") || req.URL.Path == "/healthz" || req.URL.Path == "/metrics" {
+			return nil
+		}
+		level := slog.LevelInfo
+		if res.Status >= 500 {
+			level = slog.LevelError
+		}
+		h.Logger.LogAttrs(req.Context(), level, "request",
+			slog.String("request_id", res.Header().Get(echo.HeaderXRequestID)),
+			slog.String("method", req.Method),
+			slog.String("uri", redactedURI(req.URL)),
+			slog.String("route", path),
+			slog.Int("status", res.Status),
+			slog.Int64("bytes", res.Size),
+			slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+			slog.String("ip", c.RealIP()),
+		)
+		return nil
+	}
+}
+
+// securityHeaders sets a strict CSP with a per-request nonce (templ adds it
+// to script tags through the context) and the usual hardening headers.
+func (h *Handlers) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		b := make([]byte, 18)
+		_, _ = rand.Read(b)
+		nonce := base64.RawStdEncoding.EncodeToString(b)
+		c.SetRequest(c.Request().WithContext(templ.WithNonce(c.Request().Context(), nonce)))
+		hdr := c.Response().Header()
+		hdr.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self'; img-src 'self' data:; "+
+			"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		hdr.Set("X-Content-Type-Options", "nosniff")
+		hdr.Set("X-Frame-Options", "DENY")
+		hdr.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		hdr.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if h.Config.Production() {
+			hdr.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// requireHTTPS refuses plain HTTP in production. The scheme is taken from
+// X-Forwarded-Proto only when the peer is a trusted proxy.
+func (h *Handlers) requireHTTPS(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !h.Config.Production() || c.Request().TLS != nil {
+			return next(c)
+		}
+		p := c.Request().URL.Path
+		if p == "/healthz" || p == "/readyz" || p == "/metrics" {
+			return next(c) // probes and scrapers on the private network
+		}
+		if h.fromTrustedProxy(c.Request()) && strings.EqualFold(c.Request().Header.Get("X-Forwarded-Proto"), "https") {
+			return next(c)
+		}
+		if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+			return c.Redirect(http.StatusPermanentRedirect, h.Config.BaseURL+c.Request().URL.RequestURI())
+		}
+		return echo.NewHTTPError(http.StatusForbidden, "Use HTTPS.")
+	}
+}
+
+func (h *Handlers) fromTrustedProxy(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	for _, n := range h.Config.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// crossOrigin refuses cross-site unsafe requests (forms and htmx posts)
+// with Go's CrossOriginProtection, which reads Sec-Fetch-Site and Origin.
+func (h *Handlers) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	return func(c echo.Context) error {
+		if err := cop.Check(c.Request()); err != nil {
+			return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.")
+		}
+		return next(c)
+	}
+}
+
+// sessions loads and saves the scs session, except on paths that never
+// need one (saving a round trip on static files and probes).
+func (h *Handlers) sessions(next echo.HandlerFunc) echo.HandlerFunc {
+	withSession := echo.WrapMiddleware(h.Sessions.LoadAndSave)(next)
+	return func(c echo.Context) error {
+		p := c.Request().URL.Path
+		if strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz" || p == "/metrics" {
+			return next(c)
+		}
+		return withSession(c)
+	}
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "accute_http_requests_total", Help: "HTTP requests by method, route and status."}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "accute_http_request_duration_seconds", Help: "HTTP request latency by method and route.", Buckets: prometheus.DefBuckets}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+

@@ -1,0 +1,296 @@
+// Command accute is the Accute server and its maintenance commands.
+//
+//	accute [serve]             run the web server (default)
+//	accute migrate             apply database migrations
+//	accute seed                create the demo firm if it does not exist
+//	accute admin grant EMAIL   make a user a platform administrator
+//	accute devdb start DIR     start a private PostgreSQL under DIR, print its URL
+//	accute devdb stop DIR      stop it
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"accute/handlers"
+	"accute/internal/audit"
+	"accute/internal/auth"
+	"accute/internal/clients"
+	"accute/internal/config"
+	"accute/internal/db"
+	"accute/internal/devdb"
+	"accute/internal/seed"
+	"accute/internal/store"
+	"accute/internal/tenant"
+)
+
+func main() {
+	cmd := "serve"
+	args := os.Args[1:]
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve()
+	case "migrate":
+		err = withDatabase(func(ctx context.Context, cfg *config.Config, _ *slog.Logger) error {
+			return store.Migrate(ctx, cfg.MigrationDatabaseURL)
+		})
+	case "seed":
+		err = seedCommand()
+	case "admin":
+		err = adminCommand(args)
+	case "devdb":
+		err = devdbCommand(args)
+	case "help", "-h", "--help":
+		fmt.Println("usage: accute [serve | migrate | seed | admin grant EMAIL | devdb start|stop DIR]")
+	default:
+		err = fmt.Errorf("unknown command %q (try: accute help)", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "accute:", err)
+		os.Exit(1)
+	}
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+}
+
+// withDatabase loads the config, starts the embedded database when no
+// DATABASE_URL is set, and runs fn.
+func withDatabase(fn func(ctx context.Context, cfg *config.Config, log *slog.Logger) error) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	ctx := context.Background()
+	if cfg.DatabaseURL == "" {
+		cluster, err := devdb.Start(ctx, cfg.DataDir, devdb.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer func() { _ = cluster.Stop() }()
+		cfg.DatabaseURL, cfg.MigrationDatabaseURL = cluster.DSN(), cluster.DSN()
+	}
+	return fn(ctx, cfg, log)
+}
+
+func serve() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	slog.SetDefault(log)
+
+	// The listener starts first, so health checks answer while the database
+	// starts and migrates; everything else answers 503 until ready.
+	var current atomic.Pointer[http.Handler]
+	var booting http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":"ok"}`))
+			return
+		}
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "Accute is starting; try again in a moment.", http.StatusServiceUnavailable)
+	})
+	current.Store(&booting)
+	srv := &http.Server{
+		Addr:              ":" + strconv.Itoa(cfg.Port),
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*current.Load()).ServeHTTP(w, r) }),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+	}
+	ln, err := net.Listen("tcp", srv.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", srv.Addr, "env", cfg.Env)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	var cluster *devdb.Cluster
+	if cfg.DatabaseURL == "" {
+		cluster, err = devdb.Start(ctx, cfg.DataDir, devdb.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cluster.Stop(); err != nil {
+				log.Error("stopping embedded PostgreSQL", "error", err)
+			} else {
+				log.Info("embedded PostgreSQL stopped")
+			}
+		}()
+		cfg.DatabaseURL, cfg.MigrationDatabaseURL = cluster.DSN(), cluster.DSN()
+		log.Info("embedded PostgreSQL running", "dir", cluster.DataDir)
+	}
+	if err := store.Migrate(ctx, cfg.MigrationDatabaseURL); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	orgs := &tenant.Service{Store: st, BaseURL: cfg.BaseURL}
+	var demo seed.Result
+	if cfg.SeedDemo {
+		pw, err := seed.DemoPassword(cfg.DemoPassword, cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("demo password: %w", err)
+		}
+		if demo, err = seed.IfEmpty(ctx, st, orgs, pw, cfg.BcryptCost); err != nil {
+			return err
+		}
+		demo.Password = pw
+	}
+	authSvc, err := auth.NewService(st, orgs, cfg.BaseURL, cfg.BcryptCost)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	e := handlers.New(handlers.Deps{
+		Config:   cfg,
+		Store:    st,
+		Sessions: auth.NewSessions(st.Pool, cfg.Production()),
+		Auth:     authSvc,
+		Orgs:     orgs,
+		Clients:  &clients.Service{Store: st},
+		Logger:   log,
+		Registry: reg,
+	})
+	var app http.Handler = e
+	current.Store(&app)
+	log.Info("ready", "url", cfg.BaseURL)
+	printBanner(cfg, demo)
+
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown", "error", err)
+	}
+	return nil
+}
+
+func printBanner(cfg *config.Config, demo seed.Result) {
+	if cfg.Production() {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "\n  Accute is running at %s\n", cfg.BaseURL)
+	if cfg.SeedDemo && demo.Password != "" {
+		fmt.Fprintf(os.Stderr, "  Demo firm: %s (/o/%s)\n", seed.OrgName, seed.OrgSlug)
+		fmt.Fprintf(os.Stderr, "    %s / %s\n", seed.OwnerEmail, demo.Password)
+		fmt.Fprintf(os.Stderr, "    %s / %s\n", seed.StaffEmail, demo.Password)
+		fmt.Fprintf(os.Stderr, "  Make yourself a platform admin: ./bin/accute admin grant %s\n\n", seed.OwnerEmail)
+	}
+}
+
+func seedCommand() error {
+	return withDatabase(func(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+		if cfg.Production() {
+			return errors.New("the demo firm is never seeded in production")
+		}
+		if err := store.Migrate(ctx, cfg.MigrationDatabaseURL); err != nil {
+			return err
+		}
+		st, err := store.Open(ctx, cfg.DatabaseURL, 4)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if _, err := st.Q().GetOrganizationBySlug(ctx, seed.OrgSlug); err == nil {
+			fmt.Println("the demo firm already exists")
+			return nil
+		}
+		pw, err := seed.DemoPassword(cfg.DemoPassword, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		if _, err := seed.Demo(ctx, st, &tenant.Service{Store: st}, pw, cfg.BcryptCost); err != nil {
+			return err
+		}
+		fmt.Printf("seeded %s: %s and %s, password %s\n", seed.OrgName, seed.OwnerEmail, seed.StaffEmail, pw)
+		return nil
+	})
+}
+
+func adminCommand(args []string) error {
+	if len(args) != 2 || args[0] != "grant" {
+		return errors.New("usage: accute admin grant EMAIL")
+	}
+	email := auth.NormalizeEmail(args[1])
+	return withDatabase(func(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+		st, err := store.Open(ctx, cfg.DatabaseURL, 2)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return st.InTx(ctx, func(q *db.Queries) error {
+			u, err := q.GetUserByEmail(ctx, email)
+			if err != nil {
+				return fmt.Errorf("no user with e-mail %s", email)
+			}
+			if _, err := q.SetPlatformAdmin(ctx, db.SetPlatformAdminParams{ID: u.ID, IsPlatformAdmin: true}); err != nil {
+				return err
+			}
+			fmt.Printf("%s is now a platform administrator (they sign in again to use /admin)\n", email)
+			return audit.Record(ctx, q, audit.Event{ActorEmail: "cli", Action: audit.AdminGranted, TargetType: "user", TargetID: u.ID.String(), Summary: email})
+		})
+	})
+}
+
+func devdbCommand(args []string) error {
+	if len(args) < 2 {
+		return errors.New("usage: accute devdb start|stop DIR [--fast]")
+	}
+	fast := len(args) > 2 && args[2] == "--fast"
+	cluster, err := devdb.Start(context.Background(), args[1], devdb.Options{Fast: fast, Database: "postgres"})
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "start":
+		fmt.Println(cluster.DSN())
+		return nil
+	case "stop":
+		return cluster.Stop()
+	}
+	return fmt.Errorf("unknown devdb action %q", args[0])
+}

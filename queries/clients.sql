@@ -1,0 +1,43 @@
+-- name: ListClients :many
+SELECT id, name, kind, email, phone, archived_at, updated_at,
+       (SELECT count(*) FROM client_contacts cc WHERE cc.organization_id = c.organization_id AND cc.client_id = c.id)::int AS contacts,
+       count(*) OVER ()::int AS total
+FROM clients c
+WHERE c.organization_id = @organization_id
+  AND (CASE WHEN @archived::boolean THEN c.archived_at IS NOT NULL ELSE c.archived_at IS NULL END)
+  AND (@query::text = '' OR c.name ILIKE '%' || @query || '%' OR c.email ILIKE '%' || @query || '%')
+ORDER BY lower(c.name), c.id
+LIMIT @max_rows OFFSET @skip;
+
+-- name: GetClient :one
+SELECT * FROM clients WHERE organization_id = @organization_id AND id = @id;
+
+-- name: CreateClient :one
+INSERT INTO clients (organization_id, name, kind, email, phone, tax_id, address, notes, created_by)
+VALUES (@organization_id, @name, @kind, @email, @phone, @tax_id, @address, @notes, @created_by)
+RETURNING *;
+
+-- name: UpdateClient :one
+UPDATE clients SET name = @name, kind = @kind, email = @email, phone = @phone, tax_id = @tax_id,
+    address = @address, notes = @notes, updated_at = now()
+WHERE organization_id = @organization_id AND id = @id
+RETURNING *;
+
+-- name: SetClientArchived :one
+UPDATE clients SET archived_at = CASE WHEN @archived::boolean THEN coalesce(archived_at, now()) ELSE NULL END,
+    updated_at = now()
+WHERE organization_id = @organization_id AND id = @id
+RETURNING *;
+
+-- name: ListClientContacts :many
+SELECT * FROM client_contacts
+WHERE organization_id = @organization_id AND client_id = @client_id
+ORDER BY is_primary DESC, lower(name), id;
+
+-- name: CreateClientContact :one
+INSERT INTO client_contacts (organization_id, client_id, name, email, phone, title, is_primary)
+VALUES (@organization_id, @client_id, @name, @email, @phone, @title, @is_primary)
+RETURNING *;
+
+-- name: DeleteClientContact :execrows
+DELETE FROM client_contacts WHERE organization_id = @organization_id AND client_id = @client_id AND id = @id;
