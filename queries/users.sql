@@ -42,6 +42,7 @@ RETURNING *;
 SELECT count(*) FROM users;
 
 -- name: ListUsers :many
+-- tenant: platform (admin console counts each user's memberships; runs in platform mode)
 SELECT u.*,
        (SELECT count(*) FROM memberships m WHERE m.user_id = u.id)::int AS organizations
 FROM users u

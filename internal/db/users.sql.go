@@ -130,6 +130,7 @@ type ListUsersRow struct {
 	Organizations   int32
 }
 
+// tenant: platform (admin console counts each user's memberships; runs in platform mode)
 func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
 	rows, err := q.db.Query(ctx, listUsers, arg.Query, arg.Skip, arg.MaxRows)
 	if err != nil {

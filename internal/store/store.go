@@ -107,6 +107,10 @@ func (s *Store) AsPlatform(ctx context.Context, fn func(q *db.Queries) error) er
 }
 
 func (s *Store) inTx(ctx context.Context, org, user string, platform bool, fn func(q *db.Queries) error) error {
+	return s.inRawTx(ctx, org, user, platform, func(tx pgx.Tx) error { return fn(db.New(tx)) })
+}
+
+func (s *Store) inRawTx(ctx context.Context, org, user string, platform bool, fn func(tx pgx.Tx) error) error {
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -121,7 +125,7 @@ func (s *Store) inTx(ctx context.Context, org, user string, platform bool, fn fu
 			return fmt.Errorf("set tenant context: %w", err)
 		}
 	}
-	if err := fn(db.New(tx)); err != nil {
+	if err := fn(tx); err != nil {
 		return MapError(err)
 	}
 	if err := tx.Commit(ctx); err != nil {

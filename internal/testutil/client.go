@@ -227,3 +227,13 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "\n... (" + strconv.Itoa(len(s)-n) + " more bytes)"
 }
+
+// SetCookie puts a cookie into the jar for BaseURL (to replay a stolen
+// session, for example).
+func (c *Client) SetCookie(name, value string) {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		c.T.Fatalf("testutil: base url: %v", err)
+	}
+	c.HTTP.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+}

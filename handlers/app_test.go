@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"accute/internal/auth"
+	"accute/internal/clients"
+	"accute/internal/config"
+	"accute/internal/db"
+	"accute/internal/store"
+	"accute/internal/tenant"
+	"accute/internal/testutil"
+)
+
+// testApp is the real application, with its real router and middleware,
+// on a fresh database, behind an httptest server.
+type testApp struct {
+	t      testing.TB
+	Store  *store.Store
+	Srv    *httptest.Server
+	Echo   *echo.Echo
+	Config *config.Config
+	F      testutil.Factory
+}
+
+func testConfig(t testing.TB, baseURL string) *config.Config {
+	env := map[string]string{
+		"ACCUTE_ENV":      "test",
+		"BASE_URL":        baseURL,
+		"SESSION_SECRET":  "test-session-secret-0123456789abcdef",
+		"JWT_SECRET":      "test-jwt-secret-0123456789abcdef0123",
+		"ENCRYPTION_KEY":  "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"BCRYPT_COST":     "4",
+		"ACCUTE_DATA_DIR": t.TempDir(),
+	}
+	cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func newTestApp(t testing.TB) *testApp {
+	t.Helper()
+	st, _ := testutil.NewStore(t)
+	var handler http.Handler
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := testConfig(t, srv.URL)
+	orgs := &tenant.Service{Store: st, BaseURL: cfg.BaseURL}
+	authSvc, err := auth.NewService(st, orgs, cfg.BaseURL, cfg.BcryptCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Deps{
+		Config:   cfg,
+		Store:    st,
+		Sessions: auth.NewSessions(st.Pool, false),
+		Auth:     authSvc,
+		Orgs:     orgs,
+		Clients:  &clients.Service{Store: st},
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registry: prometheus.NewRegistry(),
+	})
+	handler = e
+	return &testApp{t: t, Store: st, Srv: srv, Echo: e, Config: cfg, F: testutil.Factory{T: t, Store: st}}
+}
+
+// client returns a browser-like client with its own cookie jar.
+func (a *testApp) client() *testutil.Client { return testutil.NewClient(a.t, a.Srv.URL) }
+
+// login signs c in as email (with testutil.Password) and checks it worked.
+func (a *testApp) login(c *testutil.Client, email string) {
+	a.t.Helper()
+	res := c.PostForm("/login", url.Values{"email": {email}, "password": {testutil.Password}})
+	if res.StatusCode != http.StatusSeeOther {
+		a.t.Fatalf("login %s: status %d, want 303\n%s", email, res.StatusCode, res.Body)
+	}
+}
+
+// member creates a user with role in org and returns a signed-in client.
+func (a *testApp) member(org db.Organization, role string) (*testutil.Client, db.User) {
+	a.t.Helper()
+	u := a.F.User("")
+	a.F.Member(org, u, role)
+	c := a.client()
+	a.login(c, u.Email)
+	return c, u
+}
+
+// owner creates a user, their organization, and a signed-in client.
+func (a *testApp) owner() (*testutil.Client, db.User, db.Organization) {
+	a.t.Helper()
+	u := a.F.User("")
+	org := a.F.Org(u, "")
+	c := a.client()
+	a.login(c, u.Email)
+	return c, u, org
+}
+
+// outbox returns the newest e-mail sent to addr.
+func (a *testApp) lastEmail(addr string) db.OutboxEmail {
+	a.t.Helper()
+	mails, err := a.Store.Q().ListOutboxEmails(context.Background(), db.ListOutboxEmailsParams{ToEmail: addr, MaxRows: 1})
+	if err != nil || len(mails) == 0 {
+		a.t.Fatalf("no e-mail to %s (err %v)", addr, err)
+	}
+	return mails[0]
+}
