@@ -25,7 +25,7 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## Install missing system packages (PostgreSQL server, Chromium) when root; otherwise say what to install
-	@scripts/deps.sh postgres chromium
+	@bash scripts/deps.sh postgres chromium
 
 generate: ## Regenerate templ components and sqlc queries
 	go tool templ generate
@@ -61,21 +61,21 @@ build: ## Build the server binary into bin/accute
 	go build -o bin/accute .
 
 run: ## Run the app; with no DATABASE_URL, a private PostgreSQL under .data/ (migrated, demo data seeded)
-	@if [ -z "$${DATABASE_URL:-}" ]; then scripts/deps.sh postgres; fi
+	@if [ -z "$${DATABASE_URL:-}" ]; then bash scripts/deps.sh postgres; fi
 	@$(MAKE) --no-print-directory build
 	./bin/accute serve
 
 test: ## Run every test (race detector, real PostgreSQL, headless Chromium)
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then scripts/deps.sh chromium; else scripts/deps.sh postgres chromium; fi
-	scripts/test.sh test
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh chromium; else bash scripts/deps.sh postgres chromium; fi
+	bash scripts/test.sh test
 
 fuzz: ## Run each Fuzz* target for FUZZTIME (30s)
-	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then scripts/deps.sh postgres; fi
-	scripts/test.sh fuzz $(FUZZTIME)
+	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh postgres; fi
+	bash scripts/test.sh fuzz $(FUZZTIME)
 
 bench: ## Load-test the clients page and /healthz (cmd/loadtest); see BENCHMARKS.md
-	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then scripts/deps.sh postgres; fi
-	scripts/test.sh run go run ./cmd/loadtest $(BENCH_ARGS)
+	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh postgres; fi
+	bash scripts/test.sh run go run ./cmd/loadtest $(BENCH_ARGS)
 
 clean: ## Remove build output (bin/); keeps .data/
 	rm -rf bin

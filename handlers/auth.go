@@ -9,8 +9,8 @@ import (
 
 	"accute/internal/auth"
 	"accute/internal/form"
-	authview "accute/views/pages/auth"
 	"accute/views/layouts"
+	authview "accute/views/pages/auth"
 )
 
 // safeNext keeps post-login redirects on this site.

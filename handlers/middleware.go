@@ -20,7 +20,6 @@ import (
 	"accute/internal/store"
 )
 
-
 func roundTripsFrom(c echo.Context) *atomic.Int64 {
 	n, _ := c.Get("roundtrips").(*atomic.Int64)
 	return n
@@ -192,4 +191,3 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	reg.MustRegister(m.requests, m.duration)
 	return m
 }
-

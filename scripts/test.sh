@@ -8,8 +8,8 @@
 # The server: TEST_DATABASE_URL when set; else the local one on
 # 127.0.0.1:5432 when it answers (user postgres, trust auth); else a private
 # cluster under .data/testdb started with `accute devdb start` and stopped at
-# the end, whatever the outcome. TEST_DATABASE_URL and ACCUTE_CHROMIUM are
-# exported to the command.
+# the end, whatever the outcome (TEST_PRIVATE_DB=1 skips the local server).
+# TEST_DATABASE_URL and ACCUTE_CHROMIUM are exported to the command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.26.11}"
@@ -50,12 +50,12 @@ trap 'exit 130' INT TERM
 
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
 	echo "==> test database: TEST_DATABASE_URL"
-elif local_server_usable; then
+elif [ "${TEST_PRIVATE_DB:-}" != 1 ] && local_server_usable; then
 	export TEST_DATABASE_URL="$LOCAL_URL"
 	echo "==> test database: the local PostgreSQL at 127.0.0.1:5432"
 else
 	echo "==> test database: starting a private PostgreSQL under $TESTDB_DIR"
-	out=$(go run . devdb start --fast "$TESTDB_DIR")
+	out=$(go run . devdb start "$TESTDB_DIR" --fast)
 	started=1
 	TEST_DATABASE_URL=$(printf '%s\n' "$out" | tail -n 1)
 	export TEST_DATABASE_URL

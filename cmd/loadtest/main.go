@@ -1,0 +1,381 @@
+// Command loadtest measures the authenticated clients list (50 rows) and
+// /healthz against a real server process: requests per second, p50 and p99
+// latency, SQL round trips per page and the server's peak RSS.
+//
+// It builds the server, starts it on a fresh database on the server named
+// by TEST_DATABASE_URL (make bench finds or starts one), seeds the demo
+// firm plus clients up to 50, logs in, and drives load with wrk (Debian's
+// package) when installed, else with its own Go load generator.
+//
+//	go run ./cmd/loadtest -connections 32 -duration 15s
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const demoPassword = "bench-password-2026"
+
+func main() {
+	conns := flag.Int("connections", 32, "concurrent connections")
+	duration := flag.Duration("duration", 15*time.Second, "duration of each measurement")
+	generator := flag.String("generator", "auto", "load generator: auto (wrk when installed), wrk or go")
+	flag.Parse()
+	if err := run(*conns, *duration, *generator); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(conns int, duration time.Duration, generator string) error {
+	ctx := context.Background()
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	dsn, err := freshDatabase(ctx, admin, "accute_bench")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "accute-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "accute")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	srv := exec.Command(bin, "serve")
+	srv.Env = append(os.Environ(),
+		"DATABASE_URL="+dsn, "PORT="+strconv.Itoa(port), "BASE_URL="+base, "ACCUTE_ENV=development",
+		"ACCUTE_DATA_DIR="+filepath.Join(tmp, "data"), "ACCUTE_DEMO_PASSWORD="+demoPassword, "LOG_LEVEL=warn",
+		"DATABASE_MAX_CONNS=40")
+	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
+	if err := waitReady(base); err != nil {
+		return err
+	}
+	if err := topUpClients(ctx, dsn, 50); err != nil {
+		return err
+	}
+	cookie, err := login(base)
+	if err != nil {
+		return err
+	}
+	page := base + "/o/demo/clients"
+	rows, trips, err := inspect(page, cookie)
+	if err != nil {
+		return err
+	}
+
+	useWrk := generator == "wrk"
+	if generator == "auto" {
+		_, err := exec.LookPath("wrk")
+		useWrk = err == nil
+	}
+	measure := func(u string, withCookie bool) (result, error) {
+		c := ""
+		if withCookie {
+			c = cookie
+		}
+		// Warm up connections, caches and the pool first.
+		_, _ = goLoad(u, c, conns, 2*time.Second)
+		if useWrk {
+			return wrkLoad(u, c, conns, duration)
+		}
+		return goLoad(u, c, conns, duration)
+	}
+	clientsRes, err := measure(page, true)
+	if err != nil {
+		return err
+	}
+	healthRes, err := measure(base+"/healthz", false)
+	if err != nil {
+		return err
+	}
+	rss, err := peakRSS(srv.Process.Pid)
+	if err != nil {
+		return err
+	}
+	gen := "Go load generator (cmd/loadtest)"
+	if useWrk {
+		gen = "wrk"
+	}
+	cpu := cpuModel()
+	fmt.Printf("\n## %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Printf("Machine: %d cores (%s), %s; PostgreSQL on the same machine; load from %s, %d connections, %s per endpoint.\n\n",
+		runtime.NumCPU(), cpu, runtime.Version(), gen, conns, duration)
+	fmt.Println("| endpoint | requests/s | p50 | p99 | errors |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	fmt.Printf("| GET /o/demo/clients (%d rows, signed in) | %.0f | %s | %s | %d |\n", rows, clientsRes.rps, ms(clientsRes.p50), ms(clientsRes.p99), clientsRes.errors)
+	fmt.Printf("| GET /healthz | %.0f | %s | %s | %d |\n", healthRes.rps, ms(healthRes.p50), ms(healthRes.p99), healthRes.errors)
+	fmt.Printf("\nSQL round trips per clients page: %d. Server peak RSS (VmHWM): %.1f MB.\n", trips, float64(rss)/1024)
+	if clientsRes.errors > 0 || rows < 50 {
+		return fmt.Errorf("clients page: %d errors, %d rows", clientsRes.errors, rows)
+	}
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// freshDatabase recreates name on the server at admin and returns its URL.
+func freshDatabase(ctx context.Context, admin, name string) (string, error) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", fmt.Errorf("connect to %s: %w (run through `make bench`)", admin, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitReady(base string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New("server did not become ready in 60s")
+}
+
+// topUpClients adds clients to the demo firm until it has n.
+func topUpClients(ctx context.Context, dsn string, n int) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `
+		INSERT INTO clients (organization_id, name, email, kind)
+		SELECT o.id, 'Bench Client ' || lpad(g::text, 3, '0'), 'bench' || g || '@example.test', 'business'
+		FROM organizations o, generate_series(1, greatest(0, $1 - (SELECT count(*) FROM clients c WHERE c.organization_id = o.id))) g
+		WHERE o.slug = 'demo'`, n)
+	return err
+}
+
+func login(base string) (string, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := c.PostForm(base+"/login", url.Values{"email": {"owner@demo.accute.test"}, "password": {demoPassword}})
+	if err != nil {
+		return "", err
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		return "", fmt.Errorf("login answered %d", res.StatusCode)
+	}
+	u, _ := url.Parse(base)
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "accute_session" {
+			return ck.Name + "=" + ck.Value, nil
+		}
+	}
+	return "", errors.New("no session cookie after login")
+}
+
+var rowPattern = regexp.MustCompile(`<tr[ >]`)
+
+// inspect fetches the page once: rows shown and SQL round trips used.
+func inspect(page, cookie string) (rows, trips int, err error) {
+	req, _ := http.NewRequest(http.MethodGet, page, nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("clients page answered %d", res.StatusCode)
+	}
+	trips, _ = strconv.Atoi(res.Header.Get("X-Debug-SQL-Roundtrips"))
+	return len(rowPattern.FindAll(body, -1)) - 1, trips, nil // minus the header row
+}
+
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int
+}
+
+// goLoad runs conns workers in a closed loop for d.
+func goLoad(u, cookie string, conns int, d time.Duration) (result, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			bad := 0
+			for time.Now().Before(stop) {
+				req, _ := http.NewRequest(http.MethodGet, u, nil)
+				if cookie != "" {
+					req.Header.Set("Cookie", cookie)
+				}
+				t0 := time.Now()
+				res, err := client.Do(req)
+				if err != nil {
+					bad++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusOK {
+					bad++
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, local...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if len(all) == 0 {
+		return result{}, errors.New("no request completed")
+	}
+	slices.Sort(all)
+	return result{
+		rps: float64(len(all)) / elapsed.Seconds(),
+		p50: all[len(all)*50/100], p99: all[len(all)*99/100], errors: errs,
+	}, nil
+}
+
+var (
+	wrkRPS    = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	wrkPct    = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$`)
+	wrkNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+	wrkSock   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+func wrkLoad(u, cookie string, conns int, d time.Duration) (result, error) {
+	args := []string{"-t", "2", "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
+	if cookie != "" {
+		args = append(args, "-H", "Cookie: "+cookie)
+	}
+	out, err := exec.Command("wrk", append(args, u)...).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %w: %s", err, out)
+	}
+	var r result
+	m := wrkRPS.FindSubmatch(out)
+	if m == nil {
+		return r, fmt.Errorf("wrk output not understood:\n%s", out)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	for _, p := range wrkPct.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(p[2]), 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(p[3])]
+		if string(p[1]) == "50" {
+			r.p50 = time.Duration(v * float64(unit))
+		} else {
+			r.p99 = time.Duration(v * float64(unit))
+		}
+	}
+	if m := wrkNon2xx.FindSubmatch(out); m != nil {
+		r.errors, _ = strconv.Atoi(string(m[1]))
+	}
+	if m := wrkSock.FindSubmatch(out); m != nil {
+		for _, s := range m[1:] {
+			n, _ := strconv.Atoi(string(s))
+			r.errors += n
+		}
+	}
+	return r, nil
+}
+
+// peakRSS reads the process's peak resident set (VmHWM) in kB.
+func peakRSS(pid int) (int, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+		}
+	}
+	return 0, errors.New("VmHWM not found")
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
