@@ -9,6 +9,8 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"accute/internal/store"
 )
 
 // Session keys.
@@ -28,7 +30,7 @@ type Sessions struct {
 // NewSessions builds the session manager. secure marks cookies Secure.
 func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	sm := scs.New()
-	sm.Store = pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)
+	sm.Store = ctxStore{pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)}
 	sm.Lifetime = 14 * 24 * time.Hour
 	sm.Cookie.Name = "accute_session"
 	sm.Cookie.HttpOnly = true
@@ -112,3 +114,24 @@ func (s *Sessions) HeldToken(ctx context.Context, purpose string) string {
 func (s *Sessions) DropToken(ctx context.Context, purpose string) {
 	s.Remove(ctx, keyPending+":"+purpose)
 }
+
+// ctxStore gives scs the request context (pgxstore itself ignores it), so
+// that session reads and writes are counted with the request's round trips.
+type ctxStore struct{ *pgxstore.PostgresStore }
+
+func (s ctxStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	store.CountRoundTrip(ctx)
+	return s.Find(token)
+}
+
+func (s ctxStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	store.CountRoundTrip(ctx)
+	return s.Commit(token, b, expiry)
+}
+
+func (s ctxStore) DeleteCtx(ctx context.Context, token string) error {
+	store.CountRoundTrip(ctx)
+	return s.Delete(token)
+}
+
+func (s ctxStore) AllCtx(ctx context.Context) (map[string][]byte, error) { return s.All() }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -36,35 +36,34 @@ func WithRequestTx(ctx context.Context, rt *RequestTx) context.Context {
 	return context.WithValue(ctx, requestTxKey{}, rt)
 }
 
-// ExecMulti sends several statements in one round trip with the simple
-// protocol and returns every result. Callers interpolate only values they
-// validated (UUIDs, slugs matching a strict pattern) into sql.
-func (s *Store) ExecMulti(ctx context.Context, sql string) ([]*pgconn.Result, error) {
+// BeginRequestTx starts a transaction on a dedicated connection and runs
+// query in it, sending BEGIN and the query as one pipelined batch (one
+// round trip); the single row's columns are scanned into dest. The
+// transaction stays open for the request.
+func (s *Store) BeginRequestTx(ctx context.Context, query string, args []any, dest ...any) (*RequestTx, error) {
 	conn, err := s.Pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquire: %w", err)
 	}
-	defer conn.Release()
 	CountRoundTrip(ctx)
-	return conn.Conn().PgConn().Exec(ctx, sql).ReadAll()
-}
-
-// BeginRequestTx runs sql, which must start a transaction (BEGIN; ...), on a
-// dedicated connection and keeps the transaction open for the request.
-func (s *Store) BeginRequestTx(ctx context.Context, sql string) (*RequestTx, []*pgconn.Result, error) {
-	conn, err := s.Pool.Acquire(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("acquire: %w", err)
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(query, args...)
+	br := conn.SendBatch(ctx, b)
+	_, err = br.Exec()
+	if err == nil {
+		err = br.QueryRow().Scan(dest...)
 	}
-	CountRoundTrip(ctx)
-	res, err := conn.Conn().PgConn().Exec(ctx, sql).ReadAll()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
-		// The connection's state is unknown; drop it rather than reuse it.
+		// Whatever state the connection is in, do not reuse it.
 		_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		conn.Release()
-		return nil, nil, err
+		return nil, err
 	}
-	return &RequestTx{conn: conn}, res, nil
+	return &RequestTx{conn: conn}, nil
 }
 
 // Commit commits and releases the connection.

@@ -63,59 +63,39 @@ type Principal struct {
 // ErrNoUser means the session's user no longer exists.
 var ErrNoUser = errors.New("user not found")
 
-// slugPattern is the same rule as the organizations.slug CHECK constraint;
-// only strings matching it are ever interpolated into SQL below.
+// slugPattern is the same rule as the organizations.slug CHECK constraint.
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,46}[a-z0-9])?$`)
 
 // ValidSlug reports whether s can be an organization slug.
 func ValidSlug(s string) bool { return slugPattern.MatchString(s) }
 
-// principalSQL builds one JSON document with the user, their organizations
-// and (when app.organization_id is set) the current organization and
-// membership. Statements before it set the context it reads.
-const principalSQL = `SELECT json_build_object(
-  'user', (SELECT row_to_json(u) FROM (SELECT id, email, name, is_platform_admin, suspended_at, session_version, email_verified_at FROM users WHERE id = app_current_user()) u),
-  'org', (SELECT row_to_json(o) FROM (SELECT id, slug, name, '' AS role FROM organizations WHERE id = app_current_org()) o),
-  'membership', (SELECT row_to_json(x) FROM (
-      SELECT m.id, m.role, m.custom_role_id, coalesce(r.name, '') AS custom_role_name, coalesce(r.permissions, '{}') AS permissions
-      FROM memberships m LEFT JOIN roles r ON r.organization_id = m.organization_id AND r.id = m.custom_role_id
-      WHERE m.organization_id = app_current_org() AND m.user_id = app_current_user()) x),
-  'orgs', (SELECT coalesce(json_agg(y ORDER BY lower(y.name), y.id), '[]') FROM (
-      SELECT o.id, o.slug, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.organization_id
-      WHERE m.user_id = app_current_user()) y)
-)::text`
-
 // LoadUser loads the principal without an organization, in one round trip
-// and without holding a transaction open.
+// and without holding a transaction open (app_enter's settings last only
+// for its own statement's implicit transaction).
 func LoadUser(ctx context.Context, s *store.Store, userID uuid.UUID) (*Principal, error) {
-	sql := fmt.Sprintf("SELECT set_config('app.user_id', '%s', true); %s", userID, principalSQL)
-	res, err := s.ExecMulti(ctx, sql)
-	if err != nil {
+	var raw []byte
+	if err := s.Pool.QueryRow(ctx, "SELECT app_enter($1, '')", userID).Scan(&raw); err != nil {
 		return nil, fmt.Errorf("load user: %w", err)
 	}
-	return decodePrincipal(res[len(res)-1].Rows)
+	return decodePrincipal(raw)
 }
 
 // LoadMember opens the request transaction for an organization page and
-// loads the principal in the same round trip. When the user is not a member
-// (or the organization does not exist) it returns a principal with a nil
-// Membership and no transaction.
+// loads the principal in the same round trip (BEGIN and app_enter sent as
+// one pipelined batch). When the user is not a member, or the organization
+// does not exist, it returns a principal with a nil Membership and no
+// transaction.
 func LoadMember(ctx context.Context, s *store.Store, userID uuid.UUID, slug string) (*Principal, *store.RequestTx, error) {
 	if !ValidSlug(slug) {
 		p, err := LoadUser(ctx, s, userID)
 		return p, nil, err
 	}
-	// userID is a parsed UUID and slug matched slugPattern: both are safe
-	// to interpolate.
-	sql := fmt.Sprintf(`BEGIN;
-SELECT set_config('app.user_id', '%[1]s', true);
-SELECT set_config('app.organization_id', coalesce((SELECT m.organization_id::text FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE o.slug = '%[2]s' AND m.user_id = '%[1]s'), ''), true);
-%[3]s`, userID, slug, principalSQL)
-	rt, res, err := s.BeginRequestTx(ctx, sql)
+	var raw []byte
+	rt, err := s.BeginRequestTx(ctx, "SELECT app_enter($1, $2)", []any{userID, slug}, &raw)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load member: %w", err)
 	}
-	p, err := decodePrincipal(res[len(res)-1].Rows)
+	p, err := decodePrincipal(raw)
 	if err != nil || p.Membership == nil || p.Org == nil {
 		rt.Rollback(ctx)
 		return p, nil, err
@@ -124,12 +104,9 @@ SELECT set_config('app.organization_id', coalesce((SELECT m.organization_id::tex
 	return p, rt, nil
 }
 
-func decodePrincipal(rows [][][]byte) (*Principal, error) {
-	if len(rows) != 1 || len(rows[0]) != 1 {
-		return nil, errors.New("load principal: unexpected result shape")
-	}
+func decodePrincipal(raw []byte) (*Principal, error) {
 	var p Principal
-	if err := json.Unmarshal(rows[0][0], &p); err != nil {
+	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, fmt.Errorf("decode principal: %w", err)
 	}
 	if p.User == nil {
