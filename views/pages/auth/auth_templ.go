@@ -215,7 +215,7 @@ func SignupForm(v SignupView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.Field(components.Input{Name: "name", Label: "Your name", Value: v.Name, Error: v.Errors["name"], Required: true, Autocomplete: "name", MaxLength: 100, Autofocus: true}).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Field(components.Input{Name: "name", Label: "Your name", Value: v.Name, Error: v.Errors["name"], Required: true, Autocomplete: "name", MaxLength: 100, Autofocus: len(v.Errors) == 0}).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
