@@ -32,7 +32,7 @@ type testApp struct {
 	F      testutil.Factory
 }
 
-func testConfig(t testing.TB, baseURL string) *config.Config {
+func testConfig(t testing.TB, baseURL string, overrides map[string]string) *config.Config {
 	env := map[string]string{
 		"ACCUTE_ENV":      "test",
 		"BASE_URL":        baseURL,
@@ -42,6 +42,9 @@ func testConfig(t testing.TB, baseURL string) *config.Config {
 		"BCRYPT_COST":     "4",
 		"ACCUTE_DATA_DIR": t.TempDir(),
 	}
+	for k, v := range overrides {
+		env[k] = v
+	}
 	cfg, err := config.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
@@ -49,14 +52,17 @@ func testConfig(t testing.TB, baseURL string) *config.Config {
 	return cfg
 }
 
-func newTestApp(t testing.TB) *testApp {
+func newTestApp(t testing.TB) *testApp { t.Helper(); return newTestAppWith(t, nil) }
+
+// newTestAppWith is newTestApp with configuration overrides.
+func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 	t.Helper()
 	st, _ := testutil.NewStore(t)
 	var handler http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	srv.Start()
 	t.Cleanup(srv.Close)
-	cfg := testConfig(t, srv.URL)
+	cfg := testConfig(t, srv.URL, overrides)
 	orgs := &tenant.Service{Store: st, BaseURL: cfg.BaseURL}
 	authSvc, err := auth.NewService(st, orgs, cfg.BaseURL, cfg.BcryptCost)
 	if err != nil {
@@ -65,7 +71,7 @@ func newTestApp(t testing.TB) *testApp {
 	e := New(Deps{
 		Config:   cfg,
 		Store:    st,
-		Sessions: auth.NewSessions(st.Pool, false),
+		Sessions: auth.NewSessions(st.Pool, cfg.Production()),
 		Auth:     authSvc,
 		Orgs:     orgs,
 		Clients:  &clients.Service{Store: st},

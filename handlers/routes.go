@@ -79,14 +79,14 @@ func New(d Deps) *echo.Echo {
 	e.POST("/invitations/accept", h.InvitationsAccept)
 
 	// Signed-in pages outside any organization.
-	user := e.Group("", h.mw.RequireUser)
-	user.GET("/", h.Home)
-	user.POST("/verify-email/resend", h.ResendVerification)
-	user.GET("/orgs", h.OrgsList)
-	user.GET("/orgs/new", h.OrgsNew)
-	user.POST("/orgs", h.OrgsCreate)
-	user.GET("/account", h.AccountShow)
-	user.POST("/account", h.AccountUpdate)
+	signedIn := h.mw.RequireUser
+	e.GET("/", h.Home, signedIn)
+	e.POST("/verify-email/resend", h.ResendVerification, signedIn)
+	e.GET("/orgs", h.OrgsList, signedIn)
+	e.GET("/orgs/new", h.OrgsNew, signedIn)
+	e.POST("/orgs", h.OrgsCreate, signedIn)
+	e.GET("/account", h.AccountShow, signedIn)
+	e.POST("/account", h.AccountUpdate, signedIn)
 
 	// Organization pages: members only (others get 404), then a permission
 	// per route (403 when the role lacks it).

@@ -39,5 +39,6 @@ INSERT INTO client_contacts (organization_id, client_id, name, email, phone, tit
 VALUES (@organization_id, @client_id, @name, @email, @phone, @title, @is_primary)
 RETURNING *;
 
--- name: DeleteClientContact :execrows
-DELETE FROM client_contacts WHERE organization_id = @organization_id AND client_id = @client_id AND id = @id;
+-- name: DeleteClientContact :one
+DELETE FROM client_contacts WHERE organization_id = @organization_id AND client_id = @client_id AND id = @id
+RETURNING *;

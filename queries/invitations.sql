@@ -23,3 +23,19 @@ WHERE organization_id = @organization_id AND id = @id AND accepted_at IS NULL AN
 -- name: RevokeInvitation :execrows
 UPDATE invitations SET revoked_at = now()
 WHERE organization_id = @organization_id AND id = @id AND accepted_at IS NULL AND revoked_at IS NULL;
+
+-- name: GetInvitation :one
+SELECT * FROM invitations WHERE organization_id = @organization_id AND id = @id;
+
+-- name: RevokeExpiredInvitation :exec
+-- An expired invitation must not block inviting the same address again.
+UPDATE invitations SET revoked_at = now()
+WHERE organization_id = @organization_id AND email = lower(@email)
+  AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at <= now();
+
+-- name: DeleteSettledInvitationsForRole :exec
+-- Accepted, revoked and expired invitations are history (the audit trail
+-- keeps it); they must not keep a custom role from being deleted.
+DELETE FROM invitations
+WHERE organization_id = @organization_id AND custom_role_id = @custom_role_id
+  AND (accepted_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at <= now());

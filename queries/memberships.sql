@@ -46,3 +46,9 @@ DELETE FROM memberships WHERE organization_id = @organization_id AND id = @id;
 
 -- name: CountMembers :one
 SELECT count(*) FROM memberships WHERE organization_id = @organization_id;
+
+-- name: MemberExistsByEmail :one
+SELECT EXISTS (
+    SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+    WHERE m.organization_id = @organization_id AND u.email = lower(@email)
+);

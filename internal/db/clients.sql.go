@@ -102,8 +102,9 @@ func (q *Queries) CreateClientContact(ctx context.Context, arg CreateClientConta
 	return i, err
 }
 
-const deleteClientContact = `-- name: DeleteClientContact :execrows
+const deleteClientContact = `-- name: DeleteClientContact :one
 DELETE FROM client_contacts WHERE organization_id = $1 AND client_id = $2 AND id = $3
+RETURNING organization_id, id, client_id, name, email, phone, title, is_primary, created_at
 `
 
 type DeleteClientContactParams struct {
@@ -112,12 +113,21 @@ type DeleteClientContactParams struct {
 	ID             uuid.UUID
 }
 
-func (q *Queries) DeleteClientContact(ctx context.Context, arg DeleteClientContactParams) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteClientContact, arg.OrganizationID, arg.ClientID, arg.ID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+func (q *Queries) DeleteClientContact(ctx context.Context, arg DeleteClientContactParams) (ClientContact, error) {
+	row := q.db.QueryRow(ctx, deleteClientContact, arg.OrganizationID, arg.ClientID, arg.ID)
+	var i ClientContact
+	err := row.Scan(
+		&i.OrganizationID,
+		&i.ID,
+		&i.ClientID,
+		&i.Name,
+		&i.Email,
+		&i.Phone,
+		&i.Title,
+		&i.IsPrimary,
+		&i.CreatedAt,
+	)
+	return i, err
 }
 
 const getClient = `-- name: GetClient :one

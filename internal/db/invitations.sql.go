@@ -73,6 +73,52 @@ func (q *Queries) CreateInvitation(ctx context.Context, arg CreateInvitationPara
 	return i, err
 }
 
+const deleteSettledInvitationsForRole = `-- name: DeleteSettledInvitationsForRole :exec
+DELETE FROM invitations
+WHERE organization_id = $1 AND custom_role_id = $2
+  AND (accepted_at IS NOT NULL OR revoked_at IS NOT NULL OR expires_at <= now())
+`
+
+type DeleteSettledInvitationsForRoleParams struct {
+	OrganizationID uuid.UUID
+	CustomRoleID   *uuid.UUID
+}
+
+// Accepted, revoked and expired invitations are history (the audit trail
+// keeps it); they must not keep a custom role from being deleted.
+func (q *Queries) DeleteSettledInvitationsForRole(ctx context.Context, arg DeleteSettledInvitationsForRoleParams) error {
+	_, err := q.db.Exec(ctx, deleteSettledInvitationsForRole, arg.OrganizationID, arg.CustomRoleID)
+	return err
+}
+
+const getInvitation = `-- name: GetInvitation :one
+SELECT organization_id, id, email, role, custom_role_id, token_hash, invited_by, expires_at, accepted_at, revoked_at, created_at FROM invitations WHERE organization_id = $1 AND id = $2
+`
+
+type GetInvitationParams struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+}
+
+func (q *Queries) GetInvitation(ctx context.Context, arg GetInvitationParams) (Invitation, error) {
+	row := q.db.QueryRow(ctx, getInvitation, arg.OrganizationID, arg.ID)
+	var i Invitation
+	err := row.Scan(
+		&i.OrganizationID,
+		&i.ID,
+		&i.Email,
+		&i.Role,
+		&i.CustomRoleID,
+		&i.TokenHash,
+		&i.InvitedBy,
+		&i.ExpiresAt,
+		&i.AcceptedAt,
+		&i.RevokedAt,
+		&i.CreatedAt,
+	)
+	return i, err
+}
+
 const getInvitationByToken = `-- name: GetInvitationByToken :one
 SELECT i.organization_id, i.id, i.email, i.role, i.custom_role_id, i.token_hash, i.invited_by, i.expires_at, i.accepted_at, i.revoked_at, i.created_at, o.name AS organization_name, o.slug AS organization_slug
 FROM invitations i
@@ -176,6 +222,23 @@ func (q *Queries) ListPendingInvitations(ctx context.Context, organizationID uui
 		return nil, err
 	}
 	return items, nil
+}
+
+const revokeExpiredInvitation = `-- name: RevokeExpiredInvitation :exec
+UPDATE invitations SET revoked_at = now()
+WHERE organization_id = $1 AND email = lower($2)
+  AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at <= now()
+`
+
+type RevokeExpiredInvitationParams struct {
+	OrganizationID uuid.UUID
+	Email          string
+}
+
+// An expired invitation must not block inviting the same address again.
+func (q *Queries) RevokeExpiredInvitation(ctx context.Context, arg RevokeExpiredInvitationParams) error {
+	_, err := q.db.Exec(ctx, revokeExpiredInvitation, arg.OrganizationID, arg.Email)
+	return err
 }
 
 const revokeInvitation = `-- name: RevokeInvitation :execrows

@@ -244,6 +244,25 @@ func (q *Queries) ListMyOrganizations(ctx context.Context, userID uuid.UUID) ([]
 	return items, nil
 }
 
+const memberExistsByEmail = `-- name: MemberExistsByEmail :one
+SELECT EXISTS (
+    SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+    WHERE m.organization_id = $1 AND u.email = lower($2)
+)
+`
+
+type MemberExistsByEmailParams struct {
+	OrganizationID uuid.UUID
+	Email          string
+}
+
+func (q *Queries) MemberExistsByEmail(ctx context.Context, arg MemberExistsByEmailParams) (bool, error) {
+	row := q.db.QueryRow(ctx, memberExistsByEmail, arg.OrganizationID, arg.Email)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
 const updateMemberRole = `-- name: UpdateMemberRole :one
 UPDATE memberships SET role = $1, custom_role_id = $2, updated_at = now()
 WHERE organization_id = $3 AND id = $4

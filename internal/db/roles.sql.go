@@ -135,6 +135,77 @@ func (q *Queries) ListRoles(ctx context.Context, organizationID uuid.UUID) ([]Li
 	return items, nil
 }
 
+const lockRole = `-- name: LockRole :one
+SELECT organization_id, id, name, description, permissions, created_at, updated_at FROM roles WHERE organization_id = $1 AND id = $2 FOR UPDATE
+`
+
+type LockRoleParams struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+}
+
+// Locks the role so no membership or invitation can start using it while
+// its deletion is decided.
+func (q *Queries) LockRole(ctx context.Context, arg LockRoleParams) (Role, error) {
+	row := q.db.QueryRow(ctx, lockRole, arg.OrganizationID, arg.ID)
+	var i Role
+	err := row.Scan(
+		&i.OrganizationID,
+		&i.ID,
+		&i.Name,
+		&i.Description,
+		&i.Permissions,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const roleNameTaken = `-- name: RoleNameTaken :one
+SELECT EXISTS (
+    SELECT 1 FROM roles
+    WHERE organization_id = $1 AND lower(name) = lower($2) AND id <> $3::uuid
+)
+`
+
+type RoleNameTakenParams struct {
+	OrganizationID uuid.UUID
+	Name           string
+	ExcludeID      uuid.UUID
+}
+
+// Role names are unique regardless of case ("Reviewer" and "reviewer" would confuse).
+func (q *Queries) RoleNameTaken(ctx context.Context, arg RoleNameTakenParams) (bool, error) {
+	row := q.db.QueryRow(ctx, roleNameTaken, arg.OrganizationID, arg.Name, arg.ExcludeID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
+}
+
+const roleUsage = `-- name: RoleUsage :one
+SELECT
+    (SELECT count(*) FROM memberships m WHERE m.organization_id = $1 AND m.custom_role_id = $2::uuid)::int AS members,
+    (SELECT count(*) FROM invitations i WHERE i.organization_id = $1 AND i.custom_role_id = $2::uuid
+        AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now())::int AS invitations
+`
+
+type RoleUsageParams struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+}
+
+type RoleUsageRow struct {
+	Members     int32
+	Invitations int32
+}
+
+func (q *Queries) RoleUsage(ctx context.Context, arg RoleUsageParams) (RoleUsageRow, error) {
+	row := q.db.QueryRow(ctx, roleUsage, arg.OrganizationID, arg.ID)
+	var i RoleUsageRow
+	err := row.Scan(&i.Members, &i.Invitations)
+	return i, err
+}
+
 const updateRole = `-- name: UpdateRole :one
 UPDATE roles SET name = $1, description = $2, permissions = $3, updated_at = now()
 WHERE organization_id = $4 AND id = $5

@@ -1,0 +1,173 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"accute/internal/auth"
+	"accute/internal/db"
+	"accute/internal/tenant"
+	"accute/internal/testutil"
+)
+
+// orgRoute says what a route under /o/:org needs: the permission, and the
+// form a permitted member posts.
+type orgRoute struct {
+	perm tenant.Permission // "" = any member
+	form url.Values
+}
+
+// orgRoutes must list every route under /o/:org; the test fails when the
+// router has one that is missing here, so a new route cannot skip the
+// isolation checks.
+var orgRoutes = map[string]orgRoute{
+	"GET /o/:org":        {},
+	"POST /o/:org/leave": {},
+
+	"GET /o/:org/clients":                               {perm: tenant.ClientsRead},
+	"GET /o/:org/clients/new":                           {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients":                              {perm: tenant.ClientsWrite, form: url.Values{"name": {"Matrix Client"}, "kind": {"business"}}},
+	"GET /o/:org/clients/:id":                           {perm: tenant.ClientsRead},
+	"GET /o/:org/clients/:id/edit":                      {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients/:id":                          {perm: tenant.ClientsWrite, form: url.Values{"name": {"Renamed Client"}, "kind": {"business"}}},
+	"POST /o/:org/clients/:id/archive":                  {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients/:id/restore":                  {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients/:id/contacts":                 {perm: tenant.ClientsWrite, form: url.Values{"name": {"New Contact"}}},
+	"POST /o/:org/clients/:id/contacts/:contact/delete": {perm: tenant.ClientsWrite},
+
+	"GET /o/:org/members":                 {perm: tenant.MembersRead},
+	"POST /o/:org/members/:id/role":       {perm: tenant.MembersManage, form: url.Values{"role": {"manager"}}},
+	"POST /o/:org/members/:id/remove":     {perm: tenant.MembersManage},
+	"POST /o/:org/invitations":            {perm: tenant.MembersManage, form: url.Values{"email": {"matrix-invitee@example.test"}, "role": {"staff"}}},
+	"POST /o/:org/invitations/:id/revoke": {perm: tenant.MembersManage},
+	"GET /o/:org/settings":                {perm: tenant.OrganizationManage},
+	"POST /o/:org/settings":               {perm: tenant.OrganizationManage, form: url.Values{"name": {"Renamed Firm"}}},
+	"GET /o/:org/roles/new":               {perm: tenant.OrganizationManage},
+	"POST /o/:org/roles":                  {perm: tenant.OrganizationManage, form: url.Values{"name": {"Matrix Role"}, "permissions": {"clients.read"}}},
+	"GET /o/:org/roles/:id/edit":          {perm: tenant.OrganizationManage},
+	"POST /o/:org/roles/:id":              {perm: tenant.OrganizationManage, form: url.Values{"name": {"Matrix Role 2"}, "permissions": {"clients.read"}}},
+	"POST /o/:org/roles/:id/delete":       {perm: tenant.OrganizationManage},
+	"GET /o/:org/audit":                   {perm: tenant.AuditRead},
+}
+
+// fixtures are fresh rows in one organization to fill a route's params.
+type fixtures struct {
+	client, contact, member, invitation, role string
+}
+
+func makeFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User) fixtures {
+	t.Helper()
+	ctx := context.Background()
+	client := app.F.Client(org, "")
+	contact := app.F.Contact(org, client, "Fixture Contact")
+	m := app.F.Member(org, app.F.User(""), tenant.RoleStaff)
+	role := app.F.CustomRole(org, testutil.Unique("Fixture role "), "clients.read")
+	var inv db.Invitation
+	err := app.Store.InOrg(ctx, org.ID, func(q *db.Queries) error {
+		_, hash := auth.NewToken()
+		var err error
+		inv, err = q.CreateInvitation(ctx, db.CreateInvitationParams{OrganizationID: org.ID, Email: testutil.Unique("fixture") + "@example.test",
+			Role: tenant.RoleStaff, TokenHash: hash, InvitedBy: &owner.ID, ExpiresAt: time.Now().Add(24 * time.Hour)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixtures{client: client.ID.String(), contact: contact.ID.String(), member: m.ID.String(), invitation: inv.ID.String(), role: role.ID.String()}
+}
+
+// fill replaces the route's parameters with the fixtures' ids.
+func fill(path, slug string, fx fixtures) string {
+	id := ""
+	switch {
+	case strings.HasPrefix(path, "/o/:org/clients/"):
+		id = fx.client
+	case strings.HasPrefix(path, "/o/:org/members/"):
+		id = fx.member
+	case strings.HasPrefix(path, "/o/:org/invitations/"):
+		id = fx.invitation
+	case strings.HasPrefix(path, "/o/:org/roles/"):
+		id = fx.role
+	}
+	r := strings.NewReplacer(":org", slug, ":id", id, ":contact", fx.contact)
+	return r.Replace(path)
+}
+
+func do(c *testutil.Client, method, path string, form url.Values) *testutil.Response {
+	if method == http.MethodGet {
+		return c.Get(path)
+	}
+	return c.PostForm(path, form)
+}
+
+// TestRouteMatrix walks every organization route, taken from the router
+// itself: anonymous -> login, another organization's member -> 404, a role
+// without the permission -> 403, a permitted member -> success.
+func TestRouteMatrix(t *testing.T) {
+	app := newTestApp(t)
+	ownerC, owner, org := app.owner()
+	_, _, otherOrg := app.owner()
+	outsider, _ := app.member(otherOrg, tenant.RoleOwner) // an owner elsewhere, a stranger here
+	noPerms, _ := app.member(org, tenant.RoleClient)      // a member whose role grants nothing
+
+	var routes []string
+	for _, r := range app.Echo.Routes() {
+		if !strings.HasPrefix(r.Path, "/o/:org") || strings.HasPrefix(r.Method, "echo_") {
+			continue // Echo's internal not-found routes for the group
+		}
+		key := r.Method + " " + r.Path
+		routes = append(routes, key)
+		if _, ok := orgRoutes[key]; !ok {
+			t.Errorf("route %s is not in the isolation matrix: add it to orgRoutes", key)
+		}
+	}
+	sort.Strings(routes)
+	if len(routes) < len(orgRoutes) {
+		t.Errorf("matrix lists %d routes, router has %d", len(orgRoutes), len(routes))
+	}
+
+	for _, key := range routes {
+		spec := orgRoutes[key]
+		method, pattern, _ := strings.Cut(key, " ")
+		t.Run(key, func(t *testing.T) {
+			fx := makeFixtures(t, app, org, owner)
+			path := fill(pattern, org.Slug, fx)
+
+			res := do(app.client(), method, path, spec.form)
+			if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Location(), "/login") {
+				t.Errorf("anonymous: %d %q, want 303 to /login", res.StatusCode, res.Location())
+			}
+			if res := do(outsider, method, path, spec.form); res.StatusCode != http.StatusNotFound {
+				t.Errorf("member of another organization: %d, want 404", res.StatusCode)
+			}
+			// The other organization's own slug with this organization's ids: 404 too.
+			if strings.Contains(pattern, ":id") {
+				cross := fill(pattern, otherOrg.Slug, fx)
+				if res := do(outsider, method, cross, spec.form); res.StatusCode != http.StatusNotFound {
+					t.Errorf("ids of another organization under own slug: %d, want 404", res.StatusCode)
+				}
+			}
+			if spec.perm != "" {
+				if res := do(noPerms, method, path, spec.form); res.StatusCode != http.StatusForbidden {
+					t.Errorf("role without %s: %d, want 403", spec.perm, res.StatusCode)
+				}
+			}
+			actor := ownerC
+			if key == "POST /o/:org/leave" {
+				actor, _ = app.member(org, tenant.RoleStaff) // the owner is the last owner
+			}
+			res = do(actor, method, path, spec.form)
+			switch {
+			case method == http.MethodGet && res.StatusCode != http.StatusOK:
+				t.Errorf("permitted member: %d, want 200\n%.400s", res.StatusCode, res.Body)
+			case method != http.MethodGet && (res.StatusCode >= 400 && res.StatusCode != http.StatusUnprocessableEntity):
+				t.Errorf("permitted member: %d, want success\n%.400s", res.StatusCode, res.Body)
+			}
+		})
+	}
+}
