@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -190,6 +191,9 @@ func serve() error {
 	})
 	var app http.Handler = e
 	current.Store(&app)
+	if addr := os.Getenv("ACCUTE_PPROF_ADDR"); addr != "" && !cfg.Production() {
+		go servePprof(addr, log)
+	}
 	log.Info("ready", "url", cfg.BaseURL)
 	printBanner(cfg, demo)
 
@@ -207,6 +211,20 @@ func serve() error {
 		log.Error("shutdown", "error", err)
 	}
 	return nil
+}
+
+// servePprof exposes Go's profiler on a separate (loopback) address for
+// load tests; never in production.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Info("profiler listening", "addr", addr)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		log.Error("profiler", "error", err)
+	}
 }
 
 func printBanner(cfg *config.Config, demo seed.Result) {

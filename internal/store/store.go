@@ -60,7 +60,7 @@ func Open(ctx context.Context, url string, maxConns int) (*Store, error) {
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		// A connecting role that is already the app role (or a member of it)
 		// ends up with the same rights; SET ROLE fails loudly otherwise.
-		if _, err := c.Exec(ctx, "SET ROLE "+AppRole); err != nil {
+		if _, err := c.Exec(ctx, "SET ROLE "+AppRole+"; SET plan_cache_mode = force_generic_plan"); err != nil {
 			return fmt.Errorf("set role %s (the database user must be a member of it; run `accute migrate` first): %w", AppRole, err)
 		}
 		return nil

@@ -202,6 +202,20 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, id uuid.UUID) (db.Rol
 	return r, nil
 }
 
+// ListRoles lists the organization's custom roles with their member counts.
+func (s *Service) ListRoles(ctx context.Context, orgID uuid.UUID) ([]db.ListRolesRow, error) {
+	var roles []db.ListRolesRow
+	err := s.Store.InOrg(ctx, orgID, func(q *db.Queries) error {
+		var err error
+		roles, err = q.ListRoles(ctx, orgID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	return roles, nil
+}
+
 func permissionList(perms []string) string {
 	if len(perms) == 0 {
 		return "no permissions"

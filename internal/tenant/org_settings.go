@@ -67,17 +67,3 @@ func (s *Service) LoadSettings(ctx context.Context, orgID uuid.UUID) (SettingsDa
 	}
 	return d, nil
 }
-
-// ListRoles lists the organization's custom roles with their member counts.
-func (s *Service) ListRoles(ctx context.Context, orgID uuid.UUID) ([]db.ListRolesRow, error) {
-	var roles []db.ListRolesRow
-	err := s.Store.InOrg(ctx, orgID, func(q *db.Queries) error {
-		var err error
-		roles, err = q.ListRoles(ctx, orgID)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list roles: %w", err)
-	}
-	return roles, nil
-}
