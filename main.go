@@ -18,6 +18,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -102,6 +103,7 @@ func serve() error {
 	}
 	log := newLogger(cfg.LogLevel)
 	slog.SetDefault(log)
+	tuneGC()
 
 	// The listener starts first, so health checks answer while the database
 	// starts and migrates; everything else answers 503 until ready.
@@ -211,6 +213,20 @@ func serve() error {
 		log.Error("shutdown", "error", err)
 	}
 	return nil
+}
+
+// tuneGC trades a little memory for less garbage-collection work: the
+// server's live heap is small (tens of MB), so collecting at 4x instead of
+// 2x keeps RSS well under 128 MB while saving CPU on every request. A soft
+// memory limit makes the collector work harder before memory grows past
+// it. GOGC and GOMEMLIMIT in the environment take precedence.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
+	}
 }
 
 // servePprof exposes Go's profiler on a separate (loopback) address for

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -75,7 +76,7 @@ func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 		Auth:     authSvc,
 		Orgs:     orgs,
 		Clients:  &clients.Service{Store: st},
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:   slog.New(slog.NewTextHandler(testLogOutput(), nil)),
 		Registry: prometheus.NewRegistry(),
 	})
 	handler = e
@@ -122,4 +123,13 @@ func (a *testApp) lastEmail(addr string) db.OutboxEmail {
 		a.t.Fatalf("no e-mail to %s (err %v)", addr, err)
 	}
 	return mails[0]
+}
+
+// testLogOutput is where the app logs in tests: nowhere, unless
+// ACCUTE_TEST_LOGS=1.
+func testLogOutput() io.Writer {
+	if os.Getenv("ACCUTE_TEST_LOGS") == "1" {
+		return os.Stderr
+	}
+	return io.Discard
 }

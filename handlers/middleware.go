@@ -18,6 +18,7 @@ import (
 
 	"accute/internal/audit"
 	"accute/internal/store"
+	"accute/internal/tenant"
 )
 
 func roundTripsFrom(c echo.Context) *atomic.Int64 {
@@ -161,6 +162,27 @@ func (h *Handlers) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := cop.Check(c.Request()); err != nil {
 			return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.")
 		}
+		return next(c)
+	}
+}
+
+// prefetch asks the session store to open an organization page's request
+// transaction together with the session lookup (see store.Prefetch), and
+// makes sure that transaction ends with the request.
+func (h *Handlers) prefetch(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rest, ok := strings.CutPrefix(c.Request().URL.Path, "/o/")
+		if !ok {
+			return next(c)
+		}
+		slug, _, _ := strings.Cut(rest, "/")
+		if !tenant.ValidSlug(slug) {
+			return next(c)
+		}
+		pf := &store.Prefetch{Slug: slug}
+		ctx := c.Request().Context()
+		c.SetRequest(c.Request().WithContext(store.WithPrefetch(ctx, pf)))
+		defer func() { pf.Tx.Rollback(ctx) }() // a no-op unless nobody took it
 		return next(c)
 	}
 }

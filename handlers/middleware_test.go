@@ -192,3 +192,30 @@ func TestForwardedProtoFromUntrustedPeerIsIgnored(t *testing.T) {
 		t.Fatalf("forged X-Forwarded-Proto accepted: %d", res.StatusCode)
 	}
 }
+
+func TestOrganizationPageCostsThreeRoundTrips(t *testing.T) {
+	app := newTestApp(t)
+	c, _, org := app.owner()
+	res := c.Get("/o/" + org.Slug + "/clients").AssertStatus(http.StatusOK)
+	// Session + tenant context in one, the list, the commit.
+	if got := res.Header.Get("X-Debug-SQL-Roundtrips"); got != "3" {
+		t.Fatalf("round trips = %s, want 3", got)
+	}
+}
+
+func TestSessionContentCannotImpersonate(t *testing.T) {
+	app := newTestApp(t)
+	victim := app.F.User("")
+	c, me, _ := app.owner()
+	// A flash message carrying text shaped like a session's user id.
+	name := `Evil "uid":"` + victim.ID.String() + `" \u0000 Firm`
+	res := c.PostForm("/orgs", url.Values{"name": {name}})
+	res.AssertStatus(http.StatusSeeOther)
+	page := c.Follow(res).AssertStatus(http.StatusOK)
+	if got := page.Text("[data-testid=current-user]"); got != me.Name {
+		t.Fatalf("signed in as %q, want %q", got, me.Name)
+	}
+	if !strings.Contains(page.Text("[data-testid=flash]"), `"uid":"`) {
+		t.Fatalf("flash lost: %q", page.Text("[data-testid=flash]"))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/a-h/templ"
@@ -24,8 +25,14 @@ func isHTMX(c echo.Context) bool { return c.Request().Header.Get("HX-Request") =
 // the first byte is written, so the user never sees success for a change
 // that was not saved.
 func (h *Handlers) render(c echo.Context, status int, comp templ.Component) error {
-	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	buf := bufferPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 { // do not keep unusually large pages around
+			bufferPool.Put(buf)
+		}
+	}()
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	if err := store.CommitRequest(c.Request().Context()); err != nil {
@@ -38,6 +45,11 @@ func (h *Handlers) render(c echo.Context, status int, comp templ.Component) erro
 	h.debugHeaders(c)
 	return c.HTMLBlob(status, buf.Bytes())
 }
+
+// bufferPool recycles render buffers: pages are rendered whole before
+// anything is written, and reusing the memory saves allocation and GC work
+// on every request.
+var bufferPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 32<<10)) }}
 
 // redirect commits and sends the browser (or htmx) to url.
 func (h *Handlers) redirect(c echo.Context, url string) error {

@@ -56,6 +56,7 @@ func New(d Deps) *echo.Echo {
 	e.Use(h.requireHTTPS)
 	e.Use(h.crossOrigin)
 	e.Use(h.requestContext)
+	e.Use(h.prefetch)
 	e.Use(h.sessions)
 
 	// Probes, metrics and assets.

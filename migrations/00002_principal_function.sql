@@ -10,34 +10,35 @@ CREATE FUNCTION app_enter(p_user uuid, p_slug text) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
     v_org uuid;
+    v_out text;
 BEGIN
+    -- The user's own memberships are visible once app.user_id is set.
     PERFORM set_config('app.user_id', p_user::text, true);
-    PERFORM set_config('app.organization_id', '', true);
     IF p_slug <> '' THEN
         SELECT m.organization_id INTO v_org
-        FROM memberships m JOIN organizations o ON o.id = m.organization_id
-        WHERE o.slug = p_slug AND m.user_id = p_user;
-        IF v_org IS NOT NULL THEN
-            PERFORM set_config('app.organization_id', v_org::text, true);
-        END IF;
+        FROM organizations o JOIN memberships m ON m.organization_id = o.id AND m.user_id = p_user
+        WHERE o.slug = p_slug;
     END IF;
-    RETURN json_build_object(
-        'user', (SELECT row_to_json(u) FROM (
-            SELECT id, email, name, is_platform_admin, suspended_at, session_version, email_verified_at
-            FROM users WHERE id = p_user) u),
-        'org', (SELECT row_to_json(o) FROM (
-            SELECT id, slug, name, '' AS role FROM organizations WHERE id = v_org) o),
-        'membership', (SELECT row_to_json(x) FROM (
-            SELECT m.id, m.role, m.custom_role_id, coalesce(r.name, '') AS custom_role_name,
-                   coalesce(r.permissions, '{}') AS permissions
-            FROM memberships m
-            LEFT JOIN roles r ON r.organization_id = m.organization_id AND r.id = m.custom_role_id
-            WHERE m.organization_id = v_org AND m.user_id = p_user) x),
-        'orgs', (SELECT coalesce(json_agg(y ORDER BY lower(y.name), y.id), '[]') FROM (
-            SELECT o.id, o.slug, o.name, m.role
-            FROM memberships m JOIN organizations o ON o.id = m.organization_id
-            WHERE m.user_id = p_user) y)
-    )::text;
+    PERFORM set_config('app.organization_id', coalesce(v_org::text, ''), true);
+    SELECT json_build_object(
+        'user', json_build_object('id', u.id, 'email', u.email, 'name', u.name,
+            'is_platform_admin', u.is_platform_admin, 'suspended_at', u.suspended_at,
+            'session_version', u.session_version, 'email_verified_at', u.email_verified_at),
+        'org', CASE WHEN m.id IS NOT NULL THEN json_build_object('id', o.id, 'slug', o.slug, 'name', o.name, 'role', '') END,
+        'membership', CASE WHEN m.id IS NOT NULL THEN json_build_object('id', m.id, 'role', m.role,
+            'custom_role_id', m.custom_role_id, 'custom_role_name', coalesce(r.name, ''),
+            'permissions', coalesce(r.permissions, '{}')) END,
+        'orgs', (SELECT coalesce(json_agg(json_build_object('id', o2.id, 'slug', o2.slug, 'name', o2.name, 'role', m2.role)
+                    ORDER BY lower(o2.name), o2.id), '[]')
+                 FROM memberships m2 JOIN organizations o2 ON o2.id = m2.organization_id
+                 WHERE m2.user_id = p_user)
+    )::text INTO v_out
+    FROM users u
+    LEFT JOIN memberships m ON m.organization_id = v_org AND m.user_id = u.id
+    LEFT JOIN organizations o ON o.id = m.organization_id
+    LEFT JOIN roles r ON r.organization_id = m.organization_id AND r.id = m.custom_role_id
+    WHERE u.id = p_user;
+    RETURN v_out;
 END
 $$;
 -- +goose StatementEnd

@@ -58,6 +58,10 @@ func run(conns int, duration time.Duration, generator string) error {
 	if err != nil {
 		return err
 	}
+	transport := "TCP"
+	if local := viaLocalSocket(dsn); local != "" {
+		dsn, transport = local, "a unix socket"
+	}
 	tmp, err := os.MkdirTemp("", "accute-bench-")
 	if err != nil {
 		return err
@@ -135,8 +139,8 @@ func run(conns int, duration time.Duration, generator string) error {
 	}
 	cpu := cpuModel()
 	fmt.Printf("\n## %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Printf("Machine: %d cores (%s), %s; PostgreSQL on the same machine; load from %s, %d connections, %s per endpoint.\n\n",
-		runtime.NumCPU(), cpu, runtime.Version(), gen, conns, duration)
+	fmt.Printf("Machine: %d cores (%s), %s; PostgreSQL on the same machine, reached over %s; load from %s on the same machine, %d connections, %s per endpoint.\n\n",
+		runtime.NumCPU(), cpu, runtime.Version(), transport, gen, conns, duration)
 	fmt.Println("| endpoint | requests/s | p50 | p99 | errors |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	fmt.Printf("| GET /o/demo/clients (%d rows, signed in) | %.0f | %s | %s | %d |\n", rows, clientsRes.rps, ms(clientsRes.p50), ms(clientsRes.p99), clientsRes.errors)
@@ -169,6 +173,34 @@ func freshDatabase(ctx context.Context, admin, name string) (string, error) {
 	}
 	u.Path = "/" + name
 	return u.String(), nil
+}
+
+// viaLocalSocket rewrites a URL for a PostgreSQL on this machine's
+// loopback to its unix socket, when Debian's socket directory has one: the
+// same server, without TCP's overhead (how the embedded default connects).
+func viaLocalSocket(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost") {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	const dir = "/var/run/postgresql"
+	if _, err := os.Stat(filepath.Join(dir, ".s.PGSQL."+port)); err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("host", dir)
+	q.Set("port", port)
+	q.Del("sslmode")
+	user := "postgres"
+	if u.User != nil {
+		user = u.User.Username()
+	}
+	q.Set("user", user)
+	return "postgres://" + u.Path + "?" + q.Encode()
 }
 
 func freePort() (int, error) {

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -30,7 +32,8 @@ type Sessions struct {
 // NewSessions builds the session manager. secure marks cookies Secure.
 func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	sm := scs.New()
-	sm.Store = ctxStore{pgxstore.NewWithCleanupInterval(pool, 10*time.Minute)}
+	sm.Store = ctxStore{PostgresStore: pgxstore.NewWithCleanupInterval(pool, 10*time.Minute), pool: pool}
+	sm.Codec = jsonCodec{}
 	sm.Lifetime = 14 * 24 * time.Hour
 	sm.Cookie.Name = "accute_session"
 	sm.Cookie.HttpOnly = true
@@ -46,7 +49,7 @@ func (s *Sessions) Login(ctx context.Context, userID uuid.UUID, version int32) e
 		return err
 	}
 	s.Put(ctx, keyUserID, userID.String())
-	s.Put(ctx, keyVersion, int(version))
+	s.Put(ctx, keyVersion, strconv.Itoa(int(version)))
 	return nil
 }
 
@@ -60,7 +63,11 @@ func (s *Sessions) Identity(ctx context.Context) (uuid.UUID, int32, bool) {
 	if err != nil {
 		return uuid.Nil, 0, false
 	}
-	return id, int32(s.GetInt(ctx, keyVersion)), true
+	v, err := strconv.Atoi(s.GetString(ctx, keyVersion))
+	if err != nil {
+		return uuid.Nil, 0, false
+	}
+	return id, int32(v), true
 }
 
 // End destroys the session server-side.
@@ -69,7 +76,7 @@ func (s *Sessions) End(ctx context.Context) error { return s.Destroy(ctx) }
 // SetVersion updates the version after a privilege change made by the
 // user themself (such as a password reset), keeping this session alive.
 func (s *Sessions) SetVersion(ctx context.Context, version int32) error {
-	s.Put(ctx, keyVersion, int(version))
+	s.Put(ctx, keyVersion, strconv.Itoa(int(version)))
 	return s.RenewToken(ctx)
 }
 
@@ -81,7 +88,7 @@ type Flash struct {
 
 // AddFlash queues a message for the next page.
 func (s *Sessions) AddFlash(ctx context.Context, kind, msg string) {
-	s.Put(ctx, keyFlash, kind+"\x00"+msg)
+	s.Put(ctx, keyFlash, kind+"|"+msg)
 }
 
 // PopFlash returns and clears the queued message.
@@ -90,10 +97,8 @@ func (s *Sessions) PopFlash(ctx context.Context) *Flash {
 		return nil
 	}
 	raw := s.PopString(ctx, keyFlash)
-	for i := 0; i < len(raw); i++ {
-		if raw[i] == 0 {
-			return &Flash{Kind: raw[:i], Message: raw[i+1:]}
-		}
+	if kind, msg, ok := strings.Cut(raw, "|"); ok {
+		return &Flash{Kind: kind, Message: msg}
 	}
 	return &Flash{Kind: "info", Message: raw}
 }
@@ -116,10 +121,29 @@ func (s *Sessions) DropToken(ctx context.Context, purpose string) {
 }
 
 // ctxStore gives scs the request context (pgxstore itself ignores it), so
-// that session reads and writes are counted with the request's round trips.
-type ctxStore struct{ *pgxstore.PostgresStore }
+// that session reads and writes are counted with the request's round
+// trips, and on organization pages loads the session together with the
+// tenant context (see store.Prefetch).
+type ctxStore struct {
+	*pgxstore.PostgresStore
+	pool *pgxpool.Pool
+}
 
 func (s ctxStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if pf := store.PrefetchFrom(ctx); pf != nil {
+		var data []byte
+		var principal *string
+		rt, err := store.BeginRequestTxOn(ctx, s.pool, "SELECT data, principal FROM app_enter_session($1, $2)", []any{token, pf.Slug}, &data, &principal)
+		if err != nil {
+			return nil, false, err
+		}
+		if data == nil || principal == nil {
+			rt.Rollback(ctx)
+		} else {
+			pf.Tx, pf.Principal = rt, []byte(*principal)
+		}
+		return data, data != nil, nil
+	}
 	store.CountRoundTrip(ctx)
 	return s.Find(token)
 }

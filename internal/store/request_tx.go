@@ -41,7 +41,12 @@ func WithRequestTx(ctx context.Context, rt *RequestTx) context.Context {
 // round trip); the single row's columns are scanned into dest. The
 // transaction stays open for the request.
 func (s *Store) BeginRequestTx(ctx context.Context, query string, args []any, dest ...any) (*RequestTx, error) {
-	conn, err := s.Pool.Acquire(ctx)
+	return BeginRequestTxOn(ctx, s.Pool, query, args, dest...)
+}
+
+// BeginRequestTxOn is BeginRequestTx on a given pool.
+func BeginRequestTxOn(ctx context.Context, pool *pgxpool.Pool, query string, args []any, dest ...any) (*RequestTx, error) {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("acquire: %w", err)
 	}
@@ -105,3 +110,27 @@ func CommitRequest(ctx context.Context) error {
 
 // RollbackRequest rolls back the request transaction in ctx, if open.
 func RollbackRequest(ctx context.Context) { requestTxFrom(ctx).Rollback(ctx) }
+
+// Prefetch lets the session store open an organization page's request
+// transaction and load its principal in the same round trip as the session
+// itself. A middleware puts an empty Prefetch naming the organization slug
+// into the context before the session is loaded; the tenant middleware
+// takes Tx and Principal from it.
+type Prefetch struct {
+	Slug      string
+	Tx        *RequestTx
+	Principal []byte // JSON from app_enter
+}
+
+type prefetchKey struct{}
+
+// WithPrefetch attaches pf to ctx.
+func WithPrefetch(ctx context.Context, pf *Prefetch) context.Context {
+	return context.WithValue(ctx, prefetchKey{}, pf)
+}
+
+// PrefetchFrom returns the context's prefetch request, if any.
+func PrefetchFrom(ctx context.Context) *Prefetch {
+	pf, _ := ctx.Value(prefetchKey{}).(*Prefetch)
+	return pf
+}

@@ -90,7 +90,7 @@ func (m *Middleware) RequireOrg(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return LoginRedirect(c)
 		}
-		p, rt, err := LoadMember(ctx, m.Store, uid, c.Param("org"))
+		p, rt, err := m.member(ctx, uid, c.Param("org"))
 		if errors.Is(err, ErrNoUser) {
 			_ = m.Sessions.End(ctx)
 			return LoginRedirect(c)
@@ -139,4 +139,25 @@ func RequirePlatformAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// member takes the principal and request transaction the session store
+// prefetched with the session (one round trip for both), or loads them.
+func (m *Middleware) member(ctx context.Context, uid uuid.UUID, slug string) (*Principal, *store.RequestTx, error) {
+	if pf := store.PrefetchFrom(ctx); pf != nil && pf.Tx != nil && pf.Slug == slug {
+		rt := pf.Tx
+		pf.Tx = nil
+		p, err := decodePrincipal(pf.Principal)
+		// The session the database read must be the one scs decoded.
+		if err == nil && p.User.ID == uid {
+			if p.Membership == nil || p.Org == nil {
+				rt.Rollback(ctx)
+				return p, nil, nil
+			}
+			rt.OrgID = p.Org.ID
+			return p, rt, nil
+		}
+		rt.Rollback(ctx)
+	}
+	return LoadMember(ctx, m.Store, uid, slug)
 }

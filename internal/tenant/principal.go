@@ -105,6 +105,9 @@ func LoadMember(ctx context.Context, s *store.Store, userID uuid.UUID, slug stri
 }
 
 func decodePrincipal(raw []byte) (*Principal, error) {
+	if len(raw) == 0 {
+		return nil, ErrNoUser // app_enter returns NULL for a missing user
+	}
 	var p Principal
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, fmt.Errorf("decode principal: %w", err)
