@@ -27,7 +27,9 @@ func Migrate(ctx context.Context, url string) error {
 	if _, err := sqlDB.ExecContext(ctx, "SELECT pg_advisory_lock(72817001)"); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	// Out-of-order: migrations are numbered in ranges per area, so a database
+	// may have a later range applied before an earlier one gains a file.
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
