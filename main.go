@@ -4,6 +4,8 @@
 //	accute migrate             apply database migrations
 //	accute seed                create the demo firm if it does not exist
 //	accute admin grant EMAIL   make a user a platform administrator
+//	accute keys rotate         re-encrypt stored secrets with the current ENCRYPTION_KEY
+//	accute worker              work background jobs only (no web server)
 //	accute devdb start DIR     start a private PostgreSQL under DIR, print its URL
 //	accute devdb stop DIR      stop it
 package main
@@ -30,11 +32,17 @@ import (
 	"accute/handlers"
 	"accute/internal/audit"
 	"accute/internal/auth"
+	"accute/internal/auth/oauth"
 	"accute/internal/clients"
 	"accute/internal/config"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/devdb"
+	"accute/internal/documents"
+	"accute/internal/ratelimit"
+	"accute/internal/scim"
 	"accute/internal/seed"
+	"accute/internal/sso"
 	"accute/internal/store"
 	"accute/internal/tenant"
 )
@@ -59,8 +67,12 @@ func main() {
 		err = adminCommand(args)
 	case "devdb":
 		err = devdbCommand(args)
+	case "keys":
+		err = keysCommand(args)
+	case "worker":
+		err = workerCommand()
 	case "help", "-h", "--help":
-		fmt.Println("usage: accute [serve | migrate | seed | admin grant EMAIL | devdb start|stop DIR]")
+		fmt.Println("usage: accute [serve | worker | migrate | seed | admin grant EMAIL | keys rotate | devdb start|stop DIR]")
 	default:
 		err = fmt.Errorf("unknown command %q (try: accute help)", cmd)
 	}
@@ -179,6 +191,40 @@ func serve() error {
 	if err != nil {
 		return err
 	}
+	authSvc.IPLimit = cfg.LoginIPLimit
+	keys, err := crypto.NewKeyRing(cfg.EncryptionKey, cfg.EncryptionKeysOld...)
+	if err != nil {
+		return err
+	}
+	limiter := ratelimit.New(st.Pool)
+	go limiter.RunSweeper(ctx, 10*time.Minute, log)
+	// The JSON API's per-token limit: decided in memory, shared through
+	// PostgreSQL in batches (see ratelimit.Batched).
+	apiLimiter := ratelimit.NewBatched(st.Pool, cfg.APIRateLimit, time.Minute, 200*time.Millisecond, log)
+	go apiLimiter.Run(ctx)
+	apiTokens := auth.NewAPITokens(st, cfg.JWTSecret)
+	go apiTokens.RunSweeper(ctx, time.Hour, log)
+	// Metadata URLs may point at private addresses outside production only.
+	ssoSvc := sso.New(st, keys, cfg.BaseURL, cfg.BcryptCost, !cfg.Production(), log)
+	// OAuth/OIDC sign-in, refused for domains that require SAML SSO; SCIM
+	// provisioning.
+	oauthSvc := oauth.New(st, cfg.BaseURL, cfg.BcryptCost, oauth.SpecsFromConfig(cfg.OAuth)...)
+	oauthSvc.SSO = ssoSvc
+	scimSvc := &scim.Service{Store: st, BaseURL: cfg.BaseURL, Cost: cfg.BcryptCost}
+	// The job queue and documents; this process works jobs unless
+	// JOB_WORKERS=0 (then `accute worker` processes do).
+	jobs, docs, err := newJobs(cfg, st, keys, log, cfg.Documents.JobWorkers)
+	if err != nil {
+		return err
+	}
+	if err := jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	defer func() {
+		if err := jobs.Stop(jobStopGrace); err != nil {
+			log.Error("stopping the job queue", "error", err)
+		}
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	e := handlers.New(handlers.Deps{
@@ -190,6 +236,17 @@ func serve() error {
 		Clients:  &clients.Service{Store: st},
 		Logger:   log,
 		Registry: reg,
+		Keys:     keys,
+		MFA:      auth.NewMFA(st, keys, cfg.SessionSecret),
+		Limiter:  limiter,
+		// SAML single sign-on (built above, shared with OAuth).
+		SSO:        ssoSvc,
+		APITokens:  apiTokens,
+		APILimiter: apiLimiter,
+		OAuth:      oauthSvc,
+		SCIM:       scimSvc,
+		Documents:  docs,
+		Jobs:       jobs,
 	})
 	var app http.Handler = e
 	current.Store(&app)
@@ -327,4 +384,50 @@ func devdbCommand(args []string) error {
 		return cluster.Stop()
 	}
 	return fmt.Errorf("unknown devdb action %q", args[0])
+}
+
+// encryptedColumns lists every column sealed with the key ring, for `accute
+// keys rotate`. A package that stores secrets exports its crypto.Column
+// values (see auth.EncryptedColumns and crypto.Column) and adds them here.
+func encryptedColumns() []crypto.Column {
+	var cols []crypto.Column
+	cols = append(cols, auth.EncryptedColumns...)
+	cols = append(cols, documents.EncryptedColumns...)
+	cols = append(cols, sso.EncryptedColumns...)
+	return cols
+}
+
+// keysCommand re-encrypts every registered secret with the current
+// ENCRYPTION_KEY; values under an older key are opened with
+// ENCRYPTION_KEYS_OLD. Safe to run while the application serves.
+func keysCommand(args []string) error {
+	if len(args) != 1 || args[0] != "rotate" {
+		return errors.New("usage: accute keys rotate")
+	}
+	return withDatabase(func(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+		ring, err := crypto.NewKeyRing(cfg.EncryptionKey, cfg.EncryptionKeysOld...)
+		if err != nil {
+			return err
+		}
+		if err := store.Migrate(ctx, cfg.MigrationDatabaseURL); err != nil {
+			return err
+		}
+		st, err := store.Open(ctx, cfg.DatabaseURL, 2)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		results, err := crypto.Rotate(ctx, st.Pool, ring, encryptedColumns(), 500)
+		for _, r := range results {
+			fmt.Printf("%-40s %d re-encrypted, %d already current, %d failed\n", r.Column, r.Rotated, r.Current, r.Failed)
+			for _, k := range r.FailedKey {
+				fmt.Printf("    cannot open row %s\n", k)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("every value is sealed with key %08x\n", ring.CurrentKeyID())
+		return nil
+	})
 }

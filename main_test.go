@@ -134,6 +134,11 @@ func findPostmasterPid(t *testing.T, data string) string {
 	if err != nil {
 		t.Fatalf("no cluster under %s/postgres: %v", data, err)
 	}
+	// As root the cluster may live outside the temporary directory
+	// (/var/lib/accute/devdb-*): remove it with the test.
+	if !strings.HasPrefix(dir, data) {
+		t.Cleanup(func() { _ = os.RemoveAll(filepath.Dir(dir)) })
+	}
 	p := filepath.Join(dir, "postmaster.pid")
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("cluster not running: %v", err)

@@ -9,14 +9,22 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"accute/internal/auth"
+	"accute/internal/auth/oauth"
 	"accute/internal/clients"
 	"accute/internal/config"
+	"accute/internal/crypto"
 	"accute/internal/db"
+	"accute/internal/documents"
+	"accute/internal/queue"
+	"accute/internal/ratelimit"
+	"accute/internal/scim"
+	"accute/internal/sso"
 	"accute/internal/store"
 	"accute/internal/tenant"
 	"accute/internal/testutil"
@@ -31,6 +39,13 @@ type testApp struct {
 	Echo   *echo.Echo
 	Config *config.Config
 	F      testutil.Factory
+	MFA    *auth.MFA // its Now can be moved by tests
+	SSO    *sso.Service
+	OAuth  *oauth.Service
+	// Docs is the document library; Jobs the job queue, insert-only (tests
+	// work jobs with workJobs, see documents_test.go).
+	Docs *documents.Service
+	Jobs *queue.Queue
 }
 
 func testConfig(t testing.TB, baseURL string, overrides map[string]string) *config.Config {
@@ -69,6 +84,20 @@ func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	authSvc.IPLimit = cfg.LoginIPLimit
+	keys, err := crypto.NewKeyRing(cfg.EncryptionKey, cfg.EncryptionKeysOld...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mfa := auth.NewMFA(st, keys, cfg.SessionSecret)
+	apiLimiter := ratelimit.NewBatched(st.Pool, cfg.APIRateLimit, time.Minute, 50*time.Millisecond, nil)
+	limiterCtx, stopLimiter := context.WithCancel(context.Background())
+	go apiLimiter.Run(limiterCtx)
+	t.Cleanup(stopLimiter)
+	ssoSvc := sso.New(st, keys, cfg.BaseURL, cfg.BcryptCost, true, slog.New(slog.NewTextHandler(testLogOutput(), nil)))
+	oauthSvc := oauth.New(st, cfg.BaseURL, cfg.BcryptCost, oauth.SpecsFromConfig(cfg.OAuth)...)
+	oauthSvc.SSO = ssoSvc
+	jobs, docs := testJobs(t, cfg, st, keys)
 	e := New(Deps{
 		Config:   cfg,
 		Store:    st,
@@ -78,9 +107,22 @@ func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 		Clients:  &clients.Service{Store: st},
 		Logger:   slog.New(slog.NewTextHandler(testLogOutput(), nil)),
 		Registry: prometheus.NewRegistry(),
+		Keys:     keys,
+		MFA:      mfa,
+		Limiter:  ratelimit.New(st.Pool),
+		SSO:      ssoSvc,
+		// The JSON API (handlers/api).
+		APITokens:  auth.NewAPITokens(st, cfg.JWTSecret),
+		APILimiter: apiLimiter,
+		// OAuth/OIDC sign-in and SCIM provisioning.
+		OAuth: oauthSvc,
+		SCIM:  &scim.Service{Store: st, BaseURL: cfg.BaseURL, Cost: cfg.BcryptCost},
+		// Documents and the job queue.
+		Documents: docs,
+		Jobs:      jobs,
 	})
 	handler = e
-	return &testApp{t: t, Store: st, Srv: srv, Echo: e, Config: cfg, F: testutil.Factory{T: t, Store: st}}
+	return &testApp{t: t, Store: st, Srv: srv, Echo: e, Config: cfg, F: testutil.Factory{T: t, Store: st}, MFA: mfa, SSO: ssoSvc, OAuth: oauthSvc, Docs: docs, Jobs: jobs}
 }
 
 // client returns a browser-like client with its own cookie jar.

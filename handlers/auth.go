@@ -65,6 +65,7 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/orgs")
 	}
 	v := authview.LoginView{Next: safeNext(c.QueryParam("next"))}
+	v.Providers = h.oauthButtons(v.Next) // OAuth/OIDC buttons (oauth.go)
 	if f := h.Sessions.PopFlash(ctx); f != nil {
 		v.Flash = &layouts.Flash{Kind: f.Kind, Message: f.Message}
 	}
@@ -75,14 +76,20 @@ func (h *Handlers) LoginForm(c echo.Context) error {
 func (h *Handlers) Login(c echo.Context) error {
 	ctx := c.Request().Context()
 	email, password, next := c.FormValue("email"), c.FormValue("password"), safeNext(c.FormValue("next"))
+	if msg, refused := h.SSO.RefusePassword(ctx, email); refused { // SSO required for this domain (sso.go)
+		return h.loginSSORequired(c, email, next, msg)
+	}
 	user, err := h.Auth.Authenticate(ctx, email, password)
 	if err != nil {
-		v := authview.LoginView{Email: auth.NormalizeEmail(email), Next: next}
+		var throttled *auth.ThrottledError
+		v := authview.LoginView{Email: auth.NormalizeEmail(email), Next: next, Providers: h.oauthButtons(next)}
 		switch {
 		case errors.Is(err, auth.ErrInvalidCredentials):
 			v.Error = "That e-mail and password do not match an account."
 		case errors.Is(err, auth.ErrSuspended):
 			v.Error = "This account is suspended. Contact your administrator."
+		case errors.As(err, &throttled):
+			return h.loginThrottled(c, v, throttled)
 		default:
 			return err
 		}
@@ -91,13 +98,7 @@ func (h *Handlers) Login(c echo.Context) error {
 		}
 		return h.render(c, http.StatusUnprocessableEntity, authview.LoginPage(v))
 	}
-	if err := h.Sessions.Login(ctx, user.ID, user.SessionVersion); err != nil {
-		return err
-	}
-	if next == "" {
-		next = "/orgs"
-	}
-	return h.redirect(c, next)
+	return h.signIn(c, user, next) // asks for the second factor when the user has one
 }
 
 // Logout ends the session on the server.
@@ -106,8 +107,12 @@ func (h *Handlers) Logout(c echo.Context) error {
 	if uid, _, ok := h.Sessions.Identity(ctx); ok {
 		h.Auth.RecordLogout(ctx, uid)
 	}
+	slo := h.samlLogoutURL(c) // SAML single logout when the session began with SSO (sso.go)
 	if err := h.Sessions.Destroy(ctx); err != nil {
 		return err
+	}
+	if slo != "" {
+		return h.redirect(c, slo)
 	}
 	h.flash(c, "info", "You have been logged out.")
 	return h.redirect(c, "/login")
@@ -210,9 +215,7 @@ func (h *Handlers) ResetPassword(c echo.Context) error {
 		return err
 	}
 	h.Sessions.DropToken(ctx, resetPurpose)
-	if err := h.Sessions.Login(ctx, user.ID, user.SessionVersion); err != nil {
-		return err
-	}
 	h.flash(c, "success", "Your password has been changed. Other sessions were signed out.")
-	return h.redirect(c, "/orgs")
+	// A reset link proves the mailbox, not the second factor.
+	return h.signIn(c, user, "/orgs")
 }

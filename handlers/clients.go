@@ -82,6 +82,9 @@ func (h *Handlers) ClientsShow(c echo.Context) error {
 		return err
 	}
 	v := h.clientShowView(c, d)
+	if v.Documents, err = h.clientDocumentsCard(c, id); err != nil {
+		return err
+	}
 	return h.render(c, http.StatusOK, clientsview.ClientShowPage(h.shell(c, d.Client.Name, "clients"), v))
 }
 

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"accute/handlers/api"
 	"accute/internal/form"
 	"accute/internal/store"
 	"accute/internal/tenant"
@@ -17,15 +17,8 @@ import (
 	errorsview "accute/views/pages/errors"
 )
 
-// APIEnvelope is the JSON API's answer shape.
-type APIEnvelope struct {
-	Success   bool              `json:"success"`
-	Data      any               `json:"data,omitempty"`
-	Error     string            `json:"error,omitempty"`
-	Message   string            `json:"message,omitempty"`
-	Details   map[string]string `json:"details,omitempty"`
-	Timestamp string            `json:"timestamp"`
-}
+// APIEnvelope is the JSON API's answer shape (defined in handlers/api).
+type APIEnvelope = api.Envelope
 
 // HTTPErrorHandler is the one place that decides what a failure looks
 // like: an error page for browsers, a toast for htmx, the envelope for the
@@ -43,7 +36,10 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 	var details map[string]string
 	var he *echo.HTTPError
 	var fe form.Errors
+	apiStatus, isAPIError := api.StatusOf(err)
 	switch {
+	case isAPIError:
+		status = apiStatus
 	case errors.As(err, &he):
 		status = he.Code
 		if m, ok := he.Message.(string); ok && status != http.StatusNotFound {
@@ -90,7 +86,7 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 	var werr error
 	switch {
 	case strings.HasPrefix(c.Request().URL.Path, "/api/"):
-		werr = c.JSON(status, APIEnvelope{Success: false, Error: http.StatusText(status), Message: message, Details: details, Timestamp: time.Now().UTC().Format(time.RFC3339)})
+		werr = api.WriteError(c, err, status, message, details)
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)
 	case isHTMX(c):

@@ -219,3 +219,15 @@ func TestSessionContentCannotImpersonate(t *testing.T) {
 		t.Fatalf("flash lost: %q", page.Text("[data-testid=flash]"))
 	}
 }
+
+func TestClientRoleCanLeaveFromDashboard(t *testing.T) {
+	app := newTestApp(t)
+	_, _, org := app.owner()
+	c, _ := app.member(org, "client")
+	page := c.Get("/o/" + org.Slug).AssertStatus(http.StatusOK)
+	if page.Count("[data-testid=leave-org]") != 1 {
+		t.Fatal("no leave button for a client member")
+	}
+	c.PostForm("/o/"+org.Slug+"/leave", nil).AssertStatus(http.StatusSeeOther)
+	c.Get("/o/" + org.Slug).AssertStatus(http.StatusNotFound)
+}

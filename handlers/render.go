@@ -99,6 +99,7 @@ func (h *Handlers) shell(c echo.Context, title, active string) layouts.Shell {
 		s.Org = &layouts.Org{Slug: p.Org.Slug, Name: p.Org.Name, Role: p.Membership.RoleLabel()}
 		perms := p.Membership.Permissions
 		s.Nav.Clients = perms.Has(tenant.ClientsRead)
+		s.Nav.Documents = perms.Has(tenant.DocumentsRead)
 		s.Nav.Members = perms.Has(tenant.MembersRead)
 		s.Nav.Settings = perms.Has(tenant.OrganizationManage)
 		s.Nav.Audit = perms.Has(tenant.AuditRead)

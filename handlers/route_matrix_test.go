@@ -53,11 +53,44 @@ var orgRoutes = map[string]orgRoute{
 	"POST /o/:org/roles/:id":              {perm: tenant.OrganizationManage, form: url.Values{"name": {"Matrix Role 2"}, "permissions": {"clients.read"}}},
 	"POST /o/:org/roles/:id/delete":       {perm: tenant.OrganizationManage},
 	"GET /o/:org/audit":                   {perm: tenant.AuditRead},
+
+	"GET /o/:org/documents":                                {perm: tenant.DocumentsRead},
+	"POST /o/:org/documents":                               {perm: tenant.DocumentsWrite},
+	"POST /o/:org/documents/folders":                       {perm: tenant.DocumentsWrite, form: url.Values{"name": {"Matrix Folder"}}},
+	"POST /o/:org/documents/folders/:folder":               {perm: tenant.DocumentsWrite, form: url.Values{"name": {"Renamed Folder"}}},
+	"POST /o/:org/documents/folders/:folder/delete":        {perm: tenant.DocumentsWrite},
+	"GET /o/:org/documents/:id":                            {perm: tenant.DocumentsRead},
+	"POST /o/:org/documents/:id":                           {perm: tenant.DocumentsWrite, form: url.Values{"name": {"Renamed document"}}},
+	"GET /o/:org/documents/:id/status":                     {perm: tenant.DocumentsRead},
+	"GET /o/:org/documents/:id/download":                   {perm: tenant.DocumentsRead},
+	"GET /o/:org/documents/:id/versions/:version/download": {perm: tenant.DocumentsRead},
+	"POST /o/:org/documents/:id/versions":                  {perm: tenant.DocumentsWrite},
+	"POST /o/:org/documents/:id/archive":                   {perm: tenant.DocumentsWrite},
+	"POST /o/:org/documents/:id/restore":                   {perm: tenant.DocumentsWrite},
+
+	"GET /o/:org/settings/sso":                     {perm: tenant.OrganizationManage},
+	"POST /o/:org/settings/sso":                    {perm: tenant.OrganizationManage, form: url.Values{"default_role": {"staff"}, "source": {"url"}}},
+	"POST /o/:org/settings/sso/refresh":            {perm: tenant.OrganizationManage},
+	"POST /o/:org/settings/sso/required":           {perm: tenant.OrganizationManage, form: url.Values{"required": {"off"}}},
+	"POST /o/:org/settings/sso/groups":             {perm: tenant.OrganizationManage, form: url.Values{"group": {"Matrix Group"}, "role": {"staff"}}},
+	"POST /o/:org/settings/sso/groups/:id/delete":  {perm: tenant.OrganizationManage},
+	"POST /o/:org/settings/sso/domains":            {perm: tenant.OrganizationManage, form: url.Values{"domain": {"matrix-firm.example"}}},
+	"POST /o/:org/settings/sso/domains/:id/delete": {perm: tenant.OrganizationManage},
+	"POST /o/:org/settings/mfa":                    {perm: tenant.OrganizationManage, form: url.Values{"require_mfa": {"0"}}},
+
+	"GET /o/:org/settings/scim":                      {perm: tenant.MembersManage},
+	"POST /o/:org/settings/scim/tokens":              {perm: tenant.MembersManage, form: url.Values{"name": {"Matrix token"}}},
+	"POST /o/:org/settings/scim/tokens/:id/revoke":   {perm: tenant.MembersManage},
+	"POST /o/:org/settings/scim/mappings":            {perm: tenant.MembersManage, form: url.Values{"group_name": {"Matrix SCIM group"}, "role": {"staff"}}},
+	"POST /o/:org/settings/scim/mappings/:id/delete": {perm: tenant.MembersManage},
 }
 
 // fixtures are fresh rows in one organization to fill a route's params.
 type fixtures struct {
 	client, contact, member, invitation, role string
+	ssoGroup, ssoDomain                       string
+	document, version, folder                 string
+	scimToken, scimMapping                    string
 }
 
 func makeFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User) fixtures {
@@ -78,7 +111,23 @@ func makeFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixtures{client: client.ID.String(), contact: contact.ID.String(), member: m.ID.String(), invitation: inv.ID.String(), role: role.ID.String()}
+	var group db.SamlGroupRole
+	var domain db.SsoDomain
+	err = app.Store.InOrg(ctx, org.ID, func(q *db.Queries) error {
+		var err error
+		if group, err = q.CreateSAMLGroupRole(ctx, db.CreateSAMLGroupRoleParams{OrganizationID: org.ID, GroupName: testutil.Unique("Fixture group "), Role: tenant.RoleStaff}); err != nil {
+			return err
+		}
+		domain, err = q.CreateSSODomain(ctx, db.CreateSSODomainParams{OrganizationID: org.ID, Domain: testutil.Unique("fixture") + ".example", ClaimedBy: &owner.ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	document, version, folder := documentFixtures(t, app, org, owner)
+	scimToken, scimMapping := scimFixtures(t, app, org, owner)
+	return fixtures{document: document, version: version, folder: folder, client: client.ID.String(), contact: contact.ID.String(), member: m.ID.String(), invitation: inv.ID.String(), role: role.ID.String(),
+		ssoGroup: group.ID.String(), ssoDomain: domain.ID.String(), scimToken: scimToken, scimMapping: scimMapping}
 }
 
 // fill replaces the route's parameters with the fixtures' ids.
@@ -93,8 +142,18 @@ func fill(path, slug string, fx fixtures) string {
 		id = fx.invitation
 	case strings.HasPrefix(path, "/o/:org/roles/"):
 		id = fx.role
+	case strings.HasPrefix(path, "/o/:org/settings/sso/groups/"):
+		id = fx.ssoGroup
+	case strings.HasPrefix(path, "/o/:org/settings/sso/domains/"):
+		id = fx.ssoDomain
+	case strings.HasPrefix(path, "/o/:org/documents/"):
+		id = fx.document
+	case strings.HasPrefix(path, "/o/:org/settings/scim/tokens/"):
+		id = fx.scimToken
+	case strings.HasPrefix(path, "/o/:org/settings/scim/mappings/"):
+		id = fx.scimMapping
 	}
-	r := strings.NewReplacer(":org", slug, ":id", id, ":contact", fx.contact)
+	r := strings.NewReplacer(":org", slug, ":id", id, ":contact", fx.contact, ":folder", fx.folder, ":version", fx.version)
 	return r.Replace(path)
 }
 

@@ -12,8 +12,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"accute/internal/auth"
+	"accute/internal/auth/oauth"
 	"accute/internal/clients"
 	"accute/internal/config"
+	"accute/internal/crypto"
+	"accute/internal/documents"
+	"accute/internal/queue"
+	"accute/internal/ratelimit"
+	"accute/internal/scim"
+	"accute/internal/sso"
 	"accute/internal/store"
 	"accute/internal/tenant"
 	"accute/static"
@@ -29,6 +36,25 @@ type Deps struct {
 	Clients  *clients.Service
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
+	// Keys seals stored secrets (internal/crypto); MFA is two-factor
+	// authentication; Limiter counts rate limits in PostgreSQL.
+	Keys    *crypto.KeyRing
+	MFA     *auth.MFA
+	Limiter *ratelimit.Limiter
+	// SSO is SAML single sign-on (internal/sso).
+	SSO *sso.Service
+	// APITokens issues and checks the JSON API's tokens; APILimiter is its
+	// per-token rate limit (counted locally, shared in batches).
+	APITokens  *auth.APITokens
+	APILimiter *ratelimit.Batched
+	// Documents is the document library (internal/documents); Jobs the job
+	// queue (internal/queue), for the console's Jobs page.
+	Documents *documents.Service
+	Jobs      *queue.Queue
+	// OAuth is sign-in with Google, Microsoft, GitHub and OpenID Connect
+	// (internal/auth/oauth); SCIM provisions members (internal/scim).
+	OAuth *oauth.Service
+	SCIM  *scim.Service
 }
 
 // Handlers holds the dependencies every handler method uses.
@@ -91,7 +117,9 @@ func New(d Deps) *echo.Echo {
 
 	// Organization pages: members only (others get 404), then a permission
 	// per route (403 when the role lacks it).
-	org := e.Group("/o/:org", h.mw.RequireOrg)
+	// requireMFA: an organization that requires two-factor authentication
+	// sends members without it to set it up first.
+	org := e.Group("/o/:org", h.mw.RequireOrg, h.requireMFA)
 	member := tenant.RequireMember("")
 	can := tenant.RequireMember
 	org.GET("", h.Dashboard, member)
@@ -123,6 +151,102 @@ func New(d Deps) *echo.Echo {
 	org.POST("/roles/:id/delete", h.RolesDelete, can(tenant.OrganizationManage))
 
 	org.GET("/audit", h.AuditList, can(tenant.AuditRead))
+
+	// SAML single sign-on (internal/sso): settings per organization, the
+	// public SP endpoints per organization, and domain reviews in the console.
+	org.GET("/settings/sso", h.SSOSettingsShow, can(tenant.OrganizationManage))
+	org.POST("/settings/sso", h.SSOSettingsUpdate, can(tenant.OrganizationManage))
+	org.POST("/settings/sso/refresh", h.SSOMetadataRefresh, can(tenant.OrganizationManage))
+	org.POST("/settings/sso/required", h.SSORequiredUpdate, can(tenant.OrganizationManage))
+	org.POST("/settings/sso/groups", h.SSOGroupsCreate, can(tenant.OrganizationManage))
+	org.POST("/settings/sso/groups/:id/delete", h.SSOGroupsDelete, can(tenant.OrganizationManage))
+	org.POST("/settings/sso/domains", h.SSODomainsCreate, can(tenant.OrganizationManage))
+	org.POST("/settings/sso/domains/:id/delete", h.SSODomainsDelete, can(tenant.OrganizationManage))
+	e.GET("/sso", h.SSOStartForm)
+	e.POST("/sso", h.SSOStart)
+	e.GET("/sso/saml/:slug/metadata", h.SAMLMetadata)
+	e.GET("/sso/saml/:slug/login", h.SAMLLogin)
+	e.POST("/sso/saml/:slug/acs", h.SAMLACS)
+	e.GET("/sso/saml/:slug/slo", h.SAMLSLO)
+	e.POST("/sso/saml/:slug/slo", h.SAMLSLO)
+	ssoAdmin := e.Group("/admin/sso-domains", h.mw.RequireUser, tenant.RequirePlatformAdmin)
+	ssoAdmin.GET("", h.AdminSSODomains)
+	ssoAdmin.POST("/:org/:id/verify", h.AdminSSODomainVerify)
+	ssoAdmin.POST("/:org/:id/unverify", h.AdminSSODomainUnverify)
+
+	// Two-factor authentication, login throttling's second step, sessions
+	// and devices (handlers/mfa.go, mfa_login.go, devices.go).
+	e.GET("/login/mfa", h.LoginMFAForm)
+	e.POST("/login/mfa", h.LoginMFA)
+	e.GET("/account/security", h.SecurityShow, signedIn)
+	e.POST("/account/security/mfa", h.MFASetupStart, signedIn)
+	e.GET("/account/security/mfa", h.MFASetupShow, signedIn)
+	e.POST("/account/security/mfa/confirm", h.MFASetupConfirm, signedIn)
+	e.POST("/account/security/mfa/backup-codes", h.MFABackupCodes, signedIn)
+	e.POST("/account/security/mfa/disable", h.MFADisable, signedIn)
+	e.GET("/account/sessions", h.SessionsList, signedIn)
+	e.POST("/account/sessions/revoke-others", h.SessionsRevokeOthers, signedIn)
+	e.POST("/account/sessions/:id/revoke", h.SessionsRevoke, signedIn)
+	org.POST("/settings/mfa", h.SettingsMFAPolicy, can(tenant.OrganizationManage))
+
+	// JSON API (handlers/api, its own route tree under /api/v1) and the
+	// account's personal access tokens (handlers/tokens.go).
+	h.mountAPI(e)
+	e.GET("/account/tokens", h.TokensList, signedIn)
+	e.POST("/account/tokens", h.TokensCreate, signedIn)
+	e.POST("/account/tokens/:id/revoke", h.TokensRevoke, signedIn)
+
+	// OAuth/OIDC sign-in (handlers/oauth.go), the account's linked
+	// identities (handlers/identities.go), and SCIM provisioning: its
+	// settings page per organization and the API, whose bearer token names
+	// the organization (handlers/scim.go, scim_settings.go).
+	e.GET("/auth/oauth/:provider", h.OAuthStart)
+	e.GET("/auth/oauth/:provider/callback", h.OAuthCallback)
+	e.GET("/account/identities", h.IdentitiesList, signedIn)
+	e.POST("/account/identities/link/:provider", h.IdentitiesLink, signedIn)
+	e.POST("/account/identities/:id/unlink", h.IdentitiesUnlink, signedIn)
+	org.GET("/settings/scim", h.SCIMSettingsShow, can(tenant.MembersManage))
+	org.POST("/settings/scim/tokens", h.SCIMTokensCreate, can(tenant.MembersManage))
+	org.POST("/settings/scim/tokens/:id/revoke", h.SCIMTokensRevoke, can(tenant.MembersManage))
+	org.POST("/settings/scim/mappings", h.SCIMMappingsCreate, can(tenant.MembersManage))
+	org.POST("/settings/scim/mappings/:id/delete", h.SCIMMappingsDelete, can(tenant.MembersManage))
+	scimAPI := e.Group("/scim/v2", h.scimAPI)
+	scimAPI.GET("/ServiceProviderConfig", h.SCIMServiceProviderConfig)
+	scimAPI.GET("/ResourceTypes", h.SCIMResourceTypes)
+	scimAPI.GET("/Schemas", h.SCIMSchemas)
+	scimAPI.GET("/Users", h.SCIMUsersList)
+	scimAPI.POST("/Users", h.SCIMUsersCreate)
+	scimAPI.GET("/Users/:id", h.SCIMUsersShow)
+	scimAPI.PUT("/Users/:id", h.SCIMUsersReplace)
+	scimAPI.PATCH("/Users/:id", h.SCIMUsersPatch)
+	scimAPI.DELETE("/Users/:id", h.SCIMUsersDelete)
+	scimAPI.GET("/Groups", h.SCIMGroupsList)
+	scimAPI.POST("/Groups", h.SCIMGroupsCreate)
+	scimAPI.GET("/Groups/:id", h.SCIMGroupsShow)
+	scimAPI.PUT("/Groups/:id", h.SCIMGroupsReplace)
+	scimAPI.PATCH("/Groups/:id", h.SCIMGroupsPatch)
+	scimAPI.DELETE("/Groups/:id", h.SCIMGroupsDelete)
+
+	// Documents (handlers/documents.go): the library, uploads, downloads,
+	// versions and folders; and the job queue's page in the console
+	// (handlers/admin_jobs.go).
+	org.GET("/documents", h.DocumentsList, can(tenant.DocumentsRead))
+	org.POST("/documents", h.DocumentsUpload, can(tenant.DocumentsWrite))
+	org.POST("/documents/folders", h.FoldersCreate, can(tenant.DocumentsWrite))
+	org.POST("/documents/folders/:folder", h.FoldersRename, can(tenant.DocumentsWrite))
+	org.POST("/documents/folders/:folder/delete", h.FoldersDelete, can(tenant.DocumentsWrite))
+	org.GET("/documents/:id", h.DocumentsShow, can(tenant.DocumentsRead))
+	org.POST("/documents/:id", h.DocumentsUpdate, can(tenant.DocumentsWrite))
+	org.GET("/documents/:id/status", h.DocumentsStatus, can(tenant.DocumentsRead))
+	org.GET("/documents/:id/download", h.DocumentsDownload, can(tenant.DocumentsRead))
+	org.GET("/documents/:id/versions/:version/download", h.DocumentsDownloadVersion, can(tenant.DocumentsRead))
+	org.POST("/documents/:id/versions", h.DocumentsAddVersion, can(tenant.DocumentsWrite))
+	org.POST("/documents/:id/archive", h.DocumentsArchive, can(tenant.DocumentsWrite))
+	org.POST("/documents/:id/restore", h.DocumentsRestore, can(tenant.DocumentsWrite))
+	jobsAdmin := e.Group("/admin/jobs", h.mw.RequireUser, tenant.RequirePlatformAdmin)
+	jobsAdmin.GET("", h.AdminJobs)
+	jobsAdmin.POST("/:id/retry", h.AdminJobRetry)
+	jobsAdmin.POST("/:id/cancel", h.AdminJobCancel)
 
 	// Platform console.
 	admin := e.Group("/admin", h.mw.RequireUser, tenant.RequirePlatformAdmin)

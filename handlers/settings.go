@@ -60,6 +60,9 @@ func (h *Handlers) settingsPage(c echo.Context, rename settingsview.RenameForm) 
 		Rename: rename, Slug: p.Org.Slug, NewRoleURL: orgURL(c, "/roles/new"),
 		Leave: membersview.LeaveView{OrgName: p.Org.Name, URL: orgURL(c, "/leave"), LastOwner: p.Membership.Role == tenant.RoleOwner && d.Owners <= 1},
 	}
+	if v.MFAPolicy, err = h.mfaPolicyView(c); err != nil {
+		return nil, err
+	}
 	for _, r := range d.Roles {
 		v.Custom = append(v.Custom, settingsview.CustomRole{
 			Name: r.Name, Description: r.Description, Members: int(r.Members), Permissions: r.Permissions,

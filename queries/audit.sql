@@ -21,3 +21,15 @@ WHERE (@action::text = '' OR a.action = @action)
   AND (@org_slug::text = '' OR o.slug = @org_slug)
 ORDER BY a.created_at DESC, a.id
 LIMIT @max_rows OFFSET @skip;
+
+-- name: ListAuditEventsPage :many
+-- Keyset pagination for the API: events before (before_time, before_id),
+-- newest first.
+SELECT * FROM audit_events
+WHERE organization_id = @organization_id
+  AND (created_at, id) < (@before_time::timestamptz, @before_id::uuid)
+  AND (@action::text = '' OR action = @action)
+  AND (@actor::text = '' OR actor_email ILIKE '%' || @actor || '%')
+  AND (sqlc.narg('since')::timestamptz IS NULL OR created_at >= sqlc.narg('since'))
+ORDER BY created_at DESC, id DESC
+LIMIT @max_rows;

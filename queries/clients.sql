@@ -42,3 +42,19 @@ RETURNING *;
 -- name: DeleteClientContact :one
 DELETE FROM client_contacts WHERE organization_id = @organization_id AND client_id = @client_id AND id = @id
 RETURNING *;
+
+-- name: ListClientsPage :many
+-- Keyset pagination for the API: the rows after (after_name, after_id) in
+-- (sort_name, id) order, sort_name being lower(name) stored (see
+-- migrations/00041), which clients_org_sort_idx serves directly.
+SELECT c.*
+FROM clients c
+WHERE c.organization_id = @organization_id
+  AND (c.sort_name, c.id) > (@after_name::text, @after_id::uuid)
+  AND (CASE @status::text WHEN 'archived' THEN c.archived_at IS NOT NULL WHEN 'active' THEN c.archived_at IS NULL ELSE true END)
+  AND (@query::text = '' OR c.name ILIKE '%' || @query || '%' OR c.email ILIKE '%' || @query || '%')
+ORDER BY c.sort_name, c.id
+LIMIT @max_rows;
+
+-- name: GetClientForUpdate :one
+SELECT * FROM clients WHERE organization_id = @organization_id AND id = @id FOR UPDATE;

@@ -1,4 +1,5 @@
-// Command loadtest measures the authenticated clients list (50 rows) and
+// Command loadtest measures the authenticated clients list (50 rows), the
+// JSON API's clients list with a personal access token, API sign-in, and
 // /healthz against a real server process: requests per second, p50 and p99
 // latency, SQL round trips per page and the server's peak RSS.
 //
@@ -82,7 +83,7 @@ func run(conns int, duration time.Duration, generator string) error {
 	srv.Env = append(os.Environ(),
 		"DATABASE_URL="+dsn, "PORT="+strconv.Itoa(port), "BASE_URL="+base, "ACCUTE_ENV=development",
 		"ACCUTE_DATA_DIR="+filepath.Join(tmp, "data"), "ACCUTE_DEMO_PASSWORD="+demoPassword, "LOG_LEVEL=warn",
-		"DATABASE_MAX_CONNS=40")
+		"DATABASE_MAX_CONNS=40", "API_RATE_LIMIT=100000000")
 	srv.Stdout, srv.Stderr = io.Discard, os.Stderr
 	if err := srv.Start(); err != nil {
 		return err
@@ -109,11 +110,8 @@ func run(conns int, duration time.Duration, generator string) error {
 		_, err := exec.LookPath("wrk")
 		useWrk = err == nil
 	}
-	measure := func(u string, withCookie bool) (result, error) {
-		c := ""
-		if withCookie {
-			c = cookie
-		}
+	measure := func(u string, header string) (result, error) {
+		c := header
 		// Warm up connections, caches and the pool first.
 		_, _ = goLoad(u, c, conns, 2*time.Second)
 		if useWrk {
@@ -121,11 +119,34 @@ func run(conns int, duration time.Duration, generator string) error {
 		}
 		return goLoad(u, c, conns, duration)
 	}
-	clientsRes, err := measure(page, true)
+	clientsRes, err := measure(page, "Cookie: "+cookie)
 	if err != nil {
 		return err
 	}
-	healthRes, err := measure(base+"/healthz", false)
+	healthRes, err := measure(base+"/healthz", "")
+	if err != nil {
+		return err
+	}
+	// The JSON API: the clients list with a personal access token, and
+	// sign-in (bcrypt-bound, so with few connections).
+	pat, err := createPAT(base, cookie)
+	if err != nil {
+		return err
+	}
+	apiURL := base + "/api/v1/orgs/demo/clients"
+	apiItems, apiTrips, err := inspectAPI(apiURL, pat)
+	if err != nil {
+		return err
+	}
+	apiRes, err := measure(apiURL, "Authorization: Bearer "+pat)
+	if err != nil {
+		return err
+	}
+	cost, err := bcryptCost(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	loginRes, err := loginLoad(base, min(conns, 4), min(duration, 10*time.Second))
 	if err != nil {
 		return err
 	}
@@ -145,9 +166,14 @@ func run(conns int, duration time.Duration, generator string) error {
 	fmt.Println("|---|---:|---:|---:|---:|")
 	fmt.Printf("| GET /o/demo/clients (%d rows, signed in) | %.0f | %s | %s | %d |\n", rows, clientsRes.rps, ms(clientsRes.p50), ms(clientsRes.p99), clientsRes.errors)
 	fmt.Printf("| GET /healthz | %.0f | %s | %s | %d |\n", healthRes.rps, ms(healthRes.p50), ms(healthRes.p99), healthRes.errors)
-	fmt.Printf("\nSQL round trips per clients page: %d. Server peak RSS (VmHWM): %.1f MB.\n", trips, float64(rss)/1024)
+	fmt.Printf("| GET /api/v1/orgs/demo/clients (%d items, personal access token) | %.0f | %s | %s | %d |\n", apiItems, apiRes.rps, ms(apiRes.p50), ms(apiRes.p99), apiRes.errors)
+	fmt.Printf("| POST /api/v1/auth/token (%d connections, bcrypt cost %d) | %.1f logins/s | %s | %s | %d |\n", min(conns, 4), cost, loginRes.rps, ms(loginRes.p50), ms(loginRes.p99), loginRes.errors)
+	fmt.Printf("\nSQL round trips per clients page: %d, per API clients list: %d. Server peak RSS (VmHWM): %.1f MB.\n", trips, apiTrips, float64(rss)/1024)
 	if clientsRes.errors > 0 || rows < 50 {
 		return fmt.Errorf("clients page: %d errors, %d rows", clientsRes.errors, rows)
+	}
+	if apiRes.errors > 0 || apiItems < 50 || loginRes.errors > 0 {
+		return fmt.Errorf("API: %d errors, %d items; logins: %d errors", apiRes.errors, apiItems, loginRes.errors)
 	}
 	return nil
 }
@@ -288,7 +314,7 @@ type result struct {
 }
 
 // goLoad runs conns workers in a closed loop for d.
-func goLoad(u, cookie string, conns int, d time.Duration) (result, error) {
+func goLoad(u, header string, conns int, d time.Duration) (result, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
@@ -306,8 +332,8 @@ func goLoad(u, cookie string, conns int, d time.Duration) (result, error) {
 			bad := 0
 			for time.Now().Before(stop) {
 				req, _ := http.NewRequest(http.MethodGet, u, nil)
-				if cookie != "" {
-					req.Header.Set("Cookie", cookie)
+				if name, value, ok := strings.Cut(header, ": "); ok {
+					req.Header.Set(name, value)
 				}
 				t0 := time.Now()
 				res, err := client.Do(req)
@@ -347,10 +373,10 @@ var (
 	wrkSock   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
-func wrkLoad(u, cookie string, conns int, d time.Duration) (result, error) {
+func wrkLoad(u, header string, conns int, d time.Duration) (result, error) {
 	args := []string{"-t", "2", "-c", strconv.Itoa(conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())), "--latency"}
-	if cookie != "" {
-		args = append(args, "-H", "Cookie: "+cookie)
+	if header != "" {
+		args = append(args, "-H", header)
 	}
 	out, err := exec.Command("wrk", append(args, u)...).CombinedOutput()
 	if err != nil {

@@ -176,6 +176,7 @@ func AuditActions() []string {
 	out := []string{
 		audit.LoginSucceeded, audit.LoginFailed, audit.Logout, audit.Signup, audit.PasswordResetAsked,
 		audit.PasswordReset, audit.EmailVerified,
+		audit.OAuthLogin, audit.OAuthLoginFailed, audit.OAuthSignup, audit.IdentityLinked, audit.IdentityUnlinked,
 	}
 	out = append(out, audit.OrgActions...)
 	out = append(out, audit.AdminGranted, audit.AdminUserSuspended, audit.AdminUserReactivate)

@@ -93,10 +93,60 @@ const (
 	AdminUserReactivate = "admin.user_reactivated"
 )
 
+// SAML single sign-on actions (internal/sso).
+const (
+	SSOLogin             = "sso.login"
+	SSOLoginFailed       = "sso.login_failed"
+	SSOUserProvisioned   = "sso.user_provisioned"
+	SSOLogout            = "sso.logout"
+	SSOSettingsUpdated   = "sso.settings_updated"
+	SSOMetadataRefreshed = "sso.metadata_refreshed"
+	SSORequiredChanged   = "sso.required_changed"
+	SSOGroupMapped       = "sso.group_mapped"
+	SSOGroupUnmapped     = "sso.group_unmapped"
+	SSODomainClaimed     = "sso.domain_claimed"
+	SSODomainVerified    = "sso.domain_verified"
+	SSODomainUnverified  = "sso.domain_unverified"
+	SSODomainRemoved     = "sso.domain_removed"
+)
+
+// JSON API token actions (internal/auth/api_*.go).
+const (
+	APITokenCreated     = "api.token_created"
+	APITokenRevoked     = "api.token_revoked"
+	APITokenRevokedUsed = "api.token_revoked_used"
+	APITokenExpiredUsed = "api.token_expired_used"
+	APIRefreshReused    = "api.refresh_token_reused"
+)
+
 // OrgActions are the actions that appear in an organization's trail, for
 // the filter menu.
 var OrgActions = []string{
 	OrgCreated, OrgRenamed, MemberInvited, InvitationRevoked, InvitationAccepted, MemberRoleChanged,
 	MemberRemoved, MemberLeft, RoleCreated, RoleUpdated, RoleDeleted, ClientCreated, ClientUpdated,
 	ClientArchived, ClientRestored, ContactAdded, ContactRemoved,
+	SSOLogin, SSOLoginFailed, SSOUserProvisioned, SSOLogout, SSOSettingsUpdated, SSOMetadataRefreshed,
+	SSORequiredChanged, SSOGroupMapped, SSOGroupUnmapped, SSODomainClaimed, SSODomainVerified,
+	SSODomainUnverified, SSODomainRemoved,
+	MFAPolicyChanged,
+	APITokenCreated, APITokenRevoked, APITokenRevokedUsed, APITokenExpiredUsed,
+	SCIMTokenCreated, SCIMTokenRevoked, SCIMTokenRejected, SCIMMappingCreated, SCIMMappingDeleted, // oauth_scim.go
+	SCIMUserCreated, SCIMUserUpdated, SCIMUserDeactivated, SCIMUserReactivated, SCIMUserDeleted,
+	SCIMGroupCreated, SCIMGroupUpdated, SCIMGroupDeleted, SCIMMemberRoleChanged,
+	DocumentUploaded, DocumentVersionAdded, DocumentUpdated, DocumentArchived, DocumentRestored, // documents.go
+	DocumentDownloaded, DocumentRefused, DocumentFolderCreated, DocumentFolderRenamed, DocumentFolderDeleted,
 }
+
+// Two-factor authentication, sessions and devices (user events: no
+// organization, except the organization policy).
+const (
+	MFAEnrolled             = "mfa.enrolled"
+	MFADisabled             = "mfa.disabled"
+	MFABackupCodesRenewed   = "mfa.backup_codes_regenerated"
+	MFABackupCodeUsed       = "mfa.backup_code_used"
+	MFACodeFailed           = "mfa.code_failed"
+	MFAPolicyChanged        = "org.mfa_policy_changed"
+	SessionRevoked          = "auth.session_revoked"
+	SessionsRevokedOthers   = "auth.sessions_revoked_others"
+	MFARememberedDeviceUsed = "mfa.remembered_device_used"
+)

@@ -13,6 +13,7 @@ import (
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/notify"
+	"accute/internal/ratelimit"
 	"accute/internal/store"
 	"accute/internal/tenant"
 )
@@ -30,6 +31,12 @@ type Service struct {
 	BaseURL string
 	Cost    int
 
+	// Login throttling (see Authenticate): failed attempts allowed per
+	// account and per client address in Throttle.Window.
+	Throttle     *Throttle
+	AccountLimit int
+	IPLimit      int
+
 	dummyHash string
 }
 
@@ -41,7 +48,12 @@ func NewService(s *store.Store, orgs *tenant.Service, baseURL string, cost int) 
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Store: s, Orgs: orgs, BaseURL: strings.TrimRight(baseURL, "/"), Cost: cost, dummyHash: h}, nil
+	return &Service{
+		Store: s, Orgs: orgs, BaseURL: strings.TrimRight(baseURL, "/"), Cost: cost, dummyHash: h,
+		Throttle:     &Throttle{Limiter: ratelimit.New(s.Pool), Window: DefaultLoginWindow},
+		AccountLimit: DefaultAccountLimit,
+		IPLimit:      DefaultIPLimit,
+	}, nil
 }
 
 // NormalizeEmail lower-cases and trims an address.
@@ -107,8 +119,34 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (db.User, db.Organ
 // Authenticate checks an e-mail and password. Every failure answers
 // ErrInvalidCredentials after the same bcrypt work, so the answer and its
 // timing do not reveal whether the address has an account.
+//
+// It is throttled, for the web and the API alike: after AccountLimit
+// failures for the address (known or not) or IPLimit failures from the
+// client address (audit.Info(ctx).IP, which the web layer takes from the
+// TCP peer unless TRUSTED_PROXIES) within the window, it answers a
+// *ThrottledError (errors.Is(err, ErrThrottled)) without looking at the
+// password, even the right one. It does not check a second factor: see
+// MFA.Verify.
 func (s *Service) Authenticate(ctx context.Context, email, password string) (db.User, error) {
 	email = NormalizeEmail(email)
+	var att *attempt
+	if s.Throttle != nil {
+		var err error
+		att, err = s.Throttle.begin(ctx,
+			limitKey{AccountThrottleKey(email), s.AccountLimit},
+			limitKey{IPThrottleKey(audit.Info(ctx).IP), s.IPLimit})
+		if err != nil {
+			return db.User{}, err
+		}
+	}
+	user, err := s.authenticate(ctx, email, password)
+	if att != nil && !errors.Is(err, ErrInvalidCredentials) {
+		att.succeeded(ctx) // only wrong passwords count
+	}
+	return user, err
+}
+
+func (s *Service) authenticate(ctx context.Context, email, password string) (db.User, error) {
 	user, err := s.Store.Q().GetUserByEmail(ctx, email)
 	if err != nil && !errors.Is(store.MapError(err), store.ErrNotFound) {
 		return db.User{}, err

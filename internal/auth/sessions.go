@@ -2,16 +2,20 @@ package auth
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"accute/internal/audit"
+	"accute/internal/db"
 	"accute/internal/store"
 )
 
@@ -21,12 +25,34 @@ const (
 	keyVersion = "ver"
 	keyFlash   = "flash"
 	keyPending = "pending_token"
+	// keySeen is when the session's device entry (last seen, address) was
+	// last refreshed; see Identity.
+	keySeen = "seen"
+	// A password accepted, the second factor still to come (see
+	// BeginSecondFactor). Deliberately not "uid": the session is not
+	// signed in, and app_enter_session only ever reads "uid".
+	key2FAUser    = "2fa.user"
+	key2FAVersion = "2fa.ver"
+	key2FAAt      = "2fa.at"
+	key2FANext    = "2fa.next"
+)
+
+// Device-list timings.
+const (
+	// SeenInterval: a session's last-seen time and address are refreshed at
+	// most this often (one extra write per session per interval, not one per
+	// request).
+	SeenInterval = 5 * time.Minute
+	// SecondFactorTTL is how long a password stays accepted while the
+	// second factor is asked for.
+	SecondFactorTTL = 5 * time.Minute
 )
 
 // Sessions wraps scs with the application's session vocabulary. Sessions
 // live in PostgreSQL, so any instance can serve any request.
 type Sessions struct {
 	*scs.SessionManager
+	pool *pgxpool.Pool
 }
 
 // NewSessions builds the session manager. secure marks cookies Secure.
@@ -40,17 +66,74 @@ func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = secure
 	sm.Cookie.Path = "/"
-	return &Sessions{sm}
+	return &Sessions{SessionManager: sm, pool: pool}
 }
 
 // Login renews the session token (defeating fixation) and records the user.
+// The session row then carries the user, address and browser (see
+// ctxStore.CommitCtx), which is what the sessions-and-devices page lists.
 func (s *Sessions) Login(ctx context.Context, userID uuid.UUID, version int32) error {
 	if err := s.RenewToken(ctx); err != nil {
 		return err
 	}
+	s.clearSecondFactor(ctx)
 	s.Put(ctx, keyUserID, userID.String())
 	s.Put(ctx, keyVersion, strconv.Itoa(int(version)))
+	s.Put(ctx, keySeen, strconv.FormatInt(time.Now().Unix(), 10))
 	return nil
+}
+
+// PendingLogin is a password accepted while the second factor is asked.
+type PendingLogin struct {
+	UserID  uuid.UUID
+	Version int32
+	Next    string
+	At      time.Time
+}
+
+// BeginSecondFactor remembers that userID gave the right password. The
+// session is NOT signed in: Identity stays false until Login, which the
+// caller does once the second factor passes. The token is renewed here too.
+func (s *Sessions) BeginSecondFactor(ctx context.Context, userID uuid.UUID, version int32, next string) error {
+	if err := s.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.Remove(ctx, keyUserID)
+	s.Remove(ctx, keyVersion)
+	s.Put(ctx, key2FAUser, userID.String())
+	s.Put(ctx, key2FAVersion, strconv.Itoa(int(version)))
+	s.Put(ctx, key2FAAt, strconv.FormatInt(time.Now().Unix(), 10))
+	s.Put(ctx, key2FANext, next)
+	return nil
+}
+
+// PendingSecondFactor returns the pending login, if there is one younger
+// than SecondFactorTTL. An expired one is dropped.
+func (s *Sessions) PendingSecondFactor(ctx context.Context) (PendingLogin, bool) {
+	raw := s.GetString(ctx, key2FAUser)
+	if raw == "" {
+		return PendingLogin{}, false
+	}
+	id, err1 := uuid.Parse(raw)
+	v, err2 := strconv.Atoi(s.GetString(ctx, key2FAVersion))
+	at, err3 := strconv.ParseInt(s.GetString(ctx, key2FAAt), 10, 64)
+	p := PendingLogin{UserID: id, Version: int32(v), Next: s.GetString(ctx, key2FANext), At: time.Unix(at, 0)}
+	if err1 != nil || err2 != nil || err3 != nil || time.Since(p.At) > SecondFactorTTL || time.Since(p.At) < -time.Minute {
+		s.clearSecondFactor(ctx)
+		return PendingLogin{}, false
+	}
+	return p, true
+}
+
+// CancelSecondFactor forgets a pending login.
+func (s *Sessions) CancelSecondFactor(ctx context.Context) { s.clearSecondFactor(ctx) }
+
+func (s *Sessions) clearSecondFactor(ctx context.Context) {
+	for _, k := range []string{key2FAUser, key2FAVersion, key2FAAt, key2FANext} {
+		if s.Exists(ctx, k) {
+			s.Remove(ctx, k)
+		}
+	}
 }
 
 // Identity implements tenant.Sessions.
@@ -67,7 +150,21 @@ func (s *Sessions) Identity(ctx context.Context) (uuid.UUID, int32, bool) {
 	if err != nil {
 		return uuid.Nil, 0, false
 	}
+	s.touch(ctx)
 	return id, int32(v), true
+}
+
+// touch refreshes the device entry (last seen, address, browser) of a
+// signed-in session at most every SeenInterval: modifying the session makes
+// scs write it back at the end of the request, and that write carries the
+// device columns (ctxStore.CommitCtx). No extra statement on the other
+// requests, so organization pages keep their round-trip budget.
+func (s *Sessions) touch(ctx context.Context) {
+	seen, err := strconv.ParseInt(s.GetString(ctx, keySeen), 10, 64)
+	if err == nil && time.Since(time.Unix(seen, 0)) < SeenInterval {
+		return
+	}
+	s.Put(ctx, keySeen, strconv.FormatInt(time.Now().Unix(), 10))
 }
 
 // End destroys the session server-side.
@@ -148,14 +245,40 @@ func (s ctxStore) FindCtx(ctx context.Context, token string) ([]byte, bool, erro
 	return s.Find(token)
 }
 
+// CommitCtx writes the session with its device columns in one statement:
+// the user and session version (read from the data, so they can never
+// disagree with it), and the address and browser of the request (from
+// audit.Info, which the web layer fills from c.RealIP()).
 func (s ctxStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	store.CountRoundTrip(ctx)
-	return s.Commit(token, b, expiry)
+	p := db.CommitSessionParams{Token: token, Data: b, Expiry: expiry}
+	var in sessionJSON
+	if json.Unmarshal(b, &in) == nil {
+		if id, err := uuid.Parse(in.Values[keyUserID]); err == nil {
+			p.UserID = &id
+			if v, err := strconv.Atoi(in.Values[keyVersion]); err == nil {
+				v32 := int32(v)
+				p.SessionVersion = &v32
+			}
+		}
+	}
+	info := audit.Info(ctx)
+	p.Ip, p.UserAgent = info.IP, truncate(info.UserAgent, 300)
+	return db.New(s.pool).CommitSession(ctx, p) // counted by the pool's tracer
 }
 
 func (s ctxStore) DeleteCtx(ctx context.Context, token string) error {
-	store.CountRoundTrip(ctx)
-	return s.Delete(token)
+	return db.New(s.pool).DeleteSession(ctx, token)
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func (s ctxStore) AllCtx(ctx context.Context) (map[string][]byte, error) { return s.All() }

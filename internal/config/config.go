@@ -40,12 +40,25 @@ type Config struct {
 	EncryptionKey []byte // ENCRYPTION_KEY (base64, 32 bytes)
 	JWTSecret     string // JWT_SECRET
 
+	// EncryptionKeysOld are earlier encryption keys, used only to open
+	// values sealed before a rotation (ENCRYPTION_KEYS_OLD, comma-separated
+	// base64); see internal/crypto.
+	EncryptionKeysOld [][]byte
+
 	SeedDemo     bool   // ACCUTE_SEED_DEMO
 	DemoPassword string // ACCUTE_DEMO_PASSWORD
 
 	TrustedProxies []*net.IPNet // TRUSTED_PROXIES (comma-separated CIDRs)
 	LogLevel       string       // LOG_LEVEL
 	BcryptCost     int          // BCRYPT_COST
+	LoginIPLimit   int          // LOGIN_IP_LIMIT: failed logins per client address per 15 minutes
+	OAuth          OAuth        // OAuth/OIDC sign-in providers (see oauth.go)
+	// APIRateLimit is the JSON API's limit per token (per user for JWTs,
+	// per address without a token) per minute (API_RATE_LIMIT).
+	APIRateLimit int
+	// Documents configures file storage, uploads and job workers (see
+	// documents.go).
+	Documents Documents
 }
 
 // Production reports whether the app runs with production guarantees.
@@ -123,6 +136,15 @@ func FromEnv(env Lookup) (*Config, error) {
 			bad("BCRYPT_COST: must be between 10 and 16 (4 allowed outside production), got %q", v)
 		} else {
 			c.BcryptCost = n
+		}
+	}
+	c.LoginIPLimit = 50
+	if v := get("LOGIN_IP_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5 || n > 100000 {
+			bad("LOGIN_IP_LIMIT: must be a number between 5 and 100000, got %q", v)
+		} else {
+			c.LoginIPLimit = n
 		}
 	}
 	switch v := get("ACCUTE_SEED_DEMO"); v {
@@ -231,6 +253,33 @@ func FromEnv(env Lookup) (*Config, error) {
 			c.EncryptionKey = k
 		}
 	}
+	for i, v := range strings.Split(get("ENCRYPTION_KEYS_OLD"), ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		k, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(k) != 32 {
+			bad("ENCRYPTION_KEYS_OLD: key %d must be 32 bytes, base64-encoded", i+1)
+			continue
+		}
+		if string(k) == string(c.EncryptionKey) {
+			bad("ENCRYPTION_KEYS_OLD: key %d is the current ENCRYPTION_KEY", i+1)
+			continue
+		}
+		c.EncryptionKeysOld = append(c.EncryptionKeysOld, k)
+	}
+	c.APIRateLimit = 600
+	if v := get("API_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100_000_000 {
+			bad("API_RATE_LIMIT: must be a number of requests per minute between 1 and 100000000, got %q", v)
+		} else {
+			c.APIRateLimit = n
+		}
+	}
+	c.loadOAuth(get, bad)
+	c.loadDocuments(get, bad)
 
 	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}

@@ -180,3 +180,67 @@ func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams
 	}
 	return items, nil
 }
+
+const listAuditEventsPage = `-- name: ListAuditEventsPage :many
+SELECT id, organization_id, actor_user_id, actor_email, action, target_type, target_id, summary, ip, user_agent, request_id, created_at FROM audit_events
+WHERE organization_id = $1
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
+  AND ($4::text = '' OR action = $4)
+  AND ($5::text = '' OR actor_email ILIKE '%' || $5 || '%')
+  AND ($6::timestamptz IS NULL OR created_at >= $6)
+ORDER BY created_at DESC, id DESC
+LIMIT $7
+`
+
+type ListAuditEventsPageParams struct {
+	OrganizationID *uuid.UUID
+	BeforeTime     time.Time
+	BeforeID       uuid.UUID
+	Action         string
+	Actor          string
+	Since          *time.Time
+	MaxRows        int32
+}
+
+// Keyset pagination for the API: events before (before_time, before_id),
+// newest first.
+func (q *Queries) ListAuditEventsPage(ctx context.Context, arg ListAuditEventsPageParams) ([]AuditEvent, error) {
+	rows, err := q.db.Query(ctx, listAuditEventsPage,
+		arg.OrganizationID,
+		arg.BeforeTime,
+		arg.BeforeID,
+		arg.Action,
+		arg.Actor,
+		arg.Since,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []AuditEvent{}
+	for rows.Next() {
+		var i AuditEvent
+		if err := rows.Scan(
+			&i.ID,
+			&i.OrganizationID,
+			&i.ActorUserID,
+			&i.ActorEmail,
+			&i.Action,
+			&i.TargetType,
+			&i.TargetID,
+			&i.Summary,
+			&i.Ip,
+			&i.UserAgent,
+			&i.RequestID,
+			&i.CreatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

@@ -15,7 +15,7 @@ import (
 const createClient = `-- name: CreateClient :one
 INSERT INTO clients (organization_id, name, kind, email, phone, tax_id, address, notes, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name
 `
 
 type CreateClientParams struct {
@@ -57,6 +57,7 @@ func (q *Queries) CreateClient(ctx context.Context, arg CreateClientParams) (Cli
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SortName,
 	)
 	return i, err
 }
@@ -131,7 +132,7 @@ func (q *Queries) DeleteClientContact(ctx context.Context, arg DeleteClientConta
 }
 
 const getClient = `-- name: GetClient :one
-SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at FROM clients WHERE organization_id = $1 AND id = $2
+SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name FROM clients WHERE organization_id = $1 AND id = $2
 `
 
 type GetClientParams struct {
@@ -156,6 +157,38 @@ func (q *Queries) GetClient(ctx context.Context, arg GetClientParams) (Client, e
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SortName,
+	)
+	return i, err
+}
+
+const getClientForUpdate = `-- name: GetClientForUpdate :one
+SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name FROM clients WHERE organization_id = $1 AND id = $2 FOR UPDATE
+`
+
+type GetClientForUpdateParams struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+}
+
+func (q *Queries) GetClientForUpdate(ctx context.Context, arg GetClientForUpdateParams) (Client, error) {
+	row := q.db.QueryRow(ctx, getClientForUpdate, arg.OrganizationID, arg.ID)
+	var i Client
+	err := row.Scan(
+		&i.OrganizationID,
+		&i.ID,
+		&i.Name,
+		&i.Kind,
+		&i.Email,
+		&i.Phone,
+		&i.TaxID,
+		&i.Address,
+		&i.Notes,
+		&i.ArchivedAt,
+		&i.CreatedBy,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.SortName,
 	)
 	return i, err
 }
@@ -269,11 +302,76 @@ func (q *Queries) ListClients(ctx context.Context, arg ListClientsParams) ([]Lis
 	return items, nil
 }
 
+const listClientsPage = `-- name: ListClientsPage :many
+SELECT c.organization_id, c.id, c.name, c.kind, c.email, c.phone, c.tax_id, c.address, c.notes, c.archived_at, c.created_by, c.created_at, c.updated_at, c.sort_name
+FROM clients c
+WHERE c.organization_id = $1
+  AND (c.sort_name, c.id) > ($2::text, $3::uuid)
+  AND (CASE $4::text WHEN 'archived' THEN c.archived_at IS NOT NULL WHEN 'active' THEN c.archived_at IS NULL ELSE true END)
+  AND ($5::text = '' OR c.name ILIKE '%' || $5 || '%' OR c.email ILIKE '%' || $5 || '%')
+ORDER BY c.sort_name, c.id
+LIMIT $6
+`
+
+type ListClientsPageParams struct {
+	OrganizationID uuid.UUID
+	AfterName      string
+	AfterID        uuid.UUID
+	Status         string
+	Query          string
+	MaxRows        int32
+}
+
+// Keyset pagination for the API: the rows after (after_name, after_id) in
+// (sort_name, id) order, sort_name being lower(name) stored (see
+// migrations/00041), which clients_org_sort_idx serves directly.
+func (q *Queries) ListClientsPage(ctx context.Context, arg ListClientsPageParams) ([]Client, error) {
+	rows, err := q.db.Query(ctx, listClientsPage,
+		arg.OrganizationID,
+		arg.AfterName,
+		arg.AfterID,
+		arg.Status,
+		arg.Query,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Client{}
+	for rows.Next() {
+		var i Client
+		if err := rows.Scan(
+			&i.OrganizationID,
+			&i.ID,
+			&i.Name,
+			&i.Kind,
+			&i.Email,
+			&i.Phone,
+			&i.TaxID,
+			&i.Address,
+			&i.Notes,
+			&i.ArchivedAt,
+			&i.CreatedBy,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.SortName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setClientArchived = `-- name: SetClientArchived :one
 UPDATE clients SET archived_at = CASE WHEN $1::boolean THEN coalesce(archived_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE organization_id = $2 AND id = $3
-RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name
 `
 
 type SetClientArchivedParams struct {
@@ -299,6 +397,7 @@ func (q *Queries) SetClientArchived(ctx context.Context, arg SetClientArchivedPa
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SortName,
 	)
 	return i, err
 }
@@ -307,7 +406,7 @@ const updateClient = `-- name: UpdateClient :one
 UPDATE clients SET name = $1, kind = $2, email = $3, phone = $4, tax_id = $5,
     address = $6, notes = $7, updated_at = now()
 WHERE organization_id = $8 AND id = $9
-RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name
 `
 
 type UpdateClientParams struct {
@@ -349,6 +448,7 @@ func (q *Queries) UpdateClient(ctx context.Context, arg UpdateClientParams) (Cli
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SortName,
 	)
 	return i, err
 }

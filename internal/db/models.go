@@ -10,6 +10,33 @@ import (
 	"github.com/google/uuid"
 )
 
+type ApiRefreshToken struct {
+	ID             uuid.UUID
+	FamilyID       uuid.UUID
+	UserID         uuid.UUID
+	TokenHash      []byte
+	SessionVersion int32
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	RevokedAt      *time.Time
+	CreatedAt      time.Time
+}
+
+type ApiToken struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	Name           string
+	TokenHash      []byte
+	TokenHint      string
+	Role           string
+	CustomRoleID   *uuid.UUID
+	ExpiresAt      *time.Time
+	LastUsedAt     *time.Time
+	RevokedAt      *time.Time
+	CreatedAt      time.Time
+}
+
 type AuditEvent struct {
 	ID             uuid.UUID
 	OrganizationID *uuid.UUID
@@ -22,6 +49,17 @@ type AuditEvent struct {
 	Ip             string
 	UserAgent      string
 	RequestID      string
+	CreatedAt      time.Time
+}
+
+type Blob struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	Sha256         []byte
+	Size           int64
+	ContentType    string
+	StorageKey     string
+	DataKeyID      uuid.UUID
 	CreatedAt      time.Time
 }
 
@@ -39,6 +77,7 @@ type Client struct {
 	CreatedBy      *uuid.UUID
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	SortName       *string
 }
 
 type ClientContact struct {
@@ -50,6 +89,65 @@ type ClientContact struct {
 	Phone          string
 	Title          string
 	IsPrimary      bool
+	CreatedAt      time.Time
+}
+
+type Document struct {
+	OrganizationID   uuid.UUID
+	ID               uuid.UUID
+	ClientID         *uuid.UUID
+	FolderID         *uuid.UUID
+	Name             string
+	Tags             []string
+	CurrentVersionID *uuid.UUID
+	Version          int32
+	ContentType      string
+	Size             int64
+	ParseStatus      string
+	ParseError       string
+	ParsedAt         *time.Time
+	ArchivedAt       *time.Time
+	CreatedBy        *uuid.UUID
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type DocumentChunk struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	DocumentID     uuid.UUID
+	VersionID      uuid.UUID
+	Seq            int32
+	Page           *int32
+	Sheet          *string
+	Cell           *string
+	LineStart      *int32
+	LineEnd        *int32
+	Content        string
+	Tsv            interface{}
+	CreatedAt      time.Time
+}
+
+type DocumentFolder struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	ParentID       *uuid.UUID
+	Name           string
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type DocumentVersion struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	DocumentID     uuid.UUID
+	Version        int32
+	BlobID         uuid.UUID
+	Filename       string
+	Size           int64
+	ContentType    string
+	UploadedBy     *uuid.UUID
 	CreatedAt      time.Time
 }
 
@@ -87,12 +185,29 @@ type Membership struct {
 	UpdatedAt      time.Time
 }
 
-type Organization struct {
+type MfaBackupCode struct {
 	ID        uuid.UUID
-	Slug      string
-	Name      string
+	UserID    uuid.UUID
+	CodeHash  []byte
+	UsedAt    *time.Time
 	CreatedAt time.Time
-	UpdatedAt time.Time
+}
+
+type OrgDataKey struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	WrappedKey     []byte
+	Active         bool
+	CreatedAt      time.Time
+}
+
+type Organization struct {
+	ID         uuid.UUID
+	Slug       string
+	Name       string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	RequireMfa bool
 }
 
 type OutboxEmail struct {
@@ -106,6 +221,13 @@ type OutboxEmail struct {
 	SentAt    *time.Time
 }
 
+type RateLimit struct {
+	Key         string
+	Count       int32
+	WindowStart time.Time
+	ExpiresAt   time.Time
+}
+
 type Role struct {
 	OrganizationID uuid.UUID
 	ID             uuid.UUID
@@ -116,10 +238,142 @@ type Role struct {
 	UpdatedAt      time.Time
 }
 
+type SamlAssertion struct {
+	OrganizationID uuid.UUID
+	ID             string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+}
+
+type SamlConnection struct {
+	OrganizationID      uuid.UUID
+	ID                  uuid.UUID
+	Enabled             bool
+	MetadataUrl         string
+	MetadataXml         string
+	MetadataFetchedAt   *time.Time
+	IdpEntityID         string
+	IdpSsoUrl           string
+	AttrEmail           string
+	AttrFirstName       string
+	AttrLastName        string
+	AttrDisplayName     string
+	AttrGroups          string
+	DefaultRole         string
+	DefaultCustomRoleID *uuid.UUID
+	AllowIdpInitiated   bool
+	SsoRequired         bool
+	SpCertificate       string
+	SpPrivateKey        []byte
+	LastLoginAt         *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+type SamlGroupRole struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	GroupName      string
+	Role           string
+	CustomRoleID   *uuid.UUID
+	CreatedAt      time.Time
+}
+
+type SamlIdentity struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	NameID         string
+	NameIDFormat   string
+	LastLoginAt    time.Time
+	CreatedAt      time.Time
+}
+
+type SamlRequest struct {
+	OrganizationID uuid.UUID
+	ID             string
+	BrowserHash    []byte
+	NextPath       string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+}
+
+type ScimGroup struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	DisplayName    string
+	ExternalID     string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type ScimGroupMember struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	GroupID        uuid.UUID
+	ScimUserID     uuid.UUID
+}
+
+type ScimRoleMapping struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	GroupName      string
+	Role           string
+	CustomRoleID   *uuid.UUID
+	CreatedAt      time.Time
+}
+
+type ScimToken struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	Name           string
+	TokenHash      []byte
+	Hint           string
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+	LastUsedAt     *time.Time
+	RevokedAt      *time.Time
+}
+
+type ScimUser struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	UserName       string
+	ExternalID     string
+	GivenName      string
+	FamilyName     string
+	DisplayName    string
+	Email          string
+	Active         bool
+	CreatedUser    bool
+	RoleManaged    bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
 type Session struct {
-	Token  string
-	Data   []byte
-	Expiry time.Time
+	Token          string
+	Data           []byte
+	Expiry         time.Time
+	ID             uuid.UUID
+	UserID         *uuid.UUID
+	SessionVersion *int32
+	UserAgent      string
+	Ip             string
+	CreatedAt      time.Time
+	LastSeenAt     time.Time
+}
+
+type SsoDomain struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	Domain         string
+	ClaimedBy      *uuid.UUID
+	VerifiedAt     *time.Time
+	Verification   string
+	VerifiedBy     *uuid.UUID
+	CreatedAt      time.Time
 }
 
 type User struct {
@@ -134,4 +388,26 @@ type User struct {
 	LastLoginAt     *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	PasswordSet     bool
+}
+
+type UserIdentity struct {
+	ID         uuid.UUID
+	UserID     uuid.UUID
+	Provider   string
+	Issuer     string
+	Subject    string
+	Email      string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+type UserMfa struct {
+	UserID       uuid.UUID
+	TotpSecret   string
+	ConfirmedAt  *time.Time
+	LastUsedStep int64
+	RememberID   uuid.UUID
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const createOrganization = `-- name: CreateOrganization :one
-INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id, slug, name, created_at, updated_at
+INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id, slug, name, created_at, updated_at, require_mfa
 `
 
 type CreateOrganizationParams struct {
@@ -30,6 +30,7 @@ func (q *Queries) CreateOrganization(ctx context.Context, arg CreateOrganization
 		&i.Name,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequireMfa,
 	)
 	return i, err
 }
@@ -73,7 +74,7 @@ func (q *Queries) GetDashboardStats(ctx context.Context, organizationID uuid.UUI
 }
 
 const getOrganizationBySlug = `-- name: GetOrganizationBySlug :one
-SELECT id, slug, name, created_at, updated_at FROM organizations WHERE slug = $1
+SELECT id, slug, name, created_at, updated_at, require_mfa FROM organizations WHERE slug = $1
 `
 
 func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organization, error) {
@@ -85,12 +86,13 @@ func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organ
 		&i.Name,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequireMfa,
 	)
 	return i, err
 }
 
 const listOrganizationsForAdmin = `-- name: ListOrganizationsForAdmin :many
-SELECT o.id, o.slug, o.name, o.created_at, o.updated_at,
+SELECT o.id, o.slug, o.name, o.created_at, o.updated_at, o.require_mfa,
        (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id)::int AS members,
        (SELECT count(*) FROM clients c WHERE c.organization_id = o.id)::int AS clients
 FROM organizations o
@@ -106,13 +108,14 @@ type ListOrganizationsForAdminParams struct {
 }
 
 type ListOrganizationsForAdminRow struct {
-	ID        uuid.UUID
-	Slug      string
-	Name      string
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	Members   int32
-	Clients   int32
+	ID         uuid.UUID
+	Slug       string
+	Name       string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	RequireMfa bool
+	Members    int32
+	Clients    int32
 }
 
 // tenant: platform (admin console lists every organization; runs in platform mode)
@@ -131,6 +134,7 @@ func (q *Queries) ListOrganizationsForAdmin(ctx context.Context, arg ListOrganiz
 			&i.Name,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.RequireMfa,
 			&i.Members,
 			&i.Clients,
 		); err != nil {
@@ -195,7 +199,7 @@ func (q *Queries) OrganizationSlugTaken(ctx context.Context, slug string) (bool,
 }
 
 const renameOrganization = `-- name: RenameOrganization :one
-UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at
+UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa
 `
 
 type RenameOrganizationParams struct {
@@ -212,6 +216,7 @@ func (q *Queries) RenameOrganization(ctx context.Context, arg RenameOrganization
 		&i.Name,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.RequireMfa,
 	)
 	return i, err
 }

@@ -26,7 +26,7 @@ func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, name, password_hash)
 VALUES (lower($1), $2, $3)
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
 `
 
 type CreateUserParams struct {
@@ -50,12 +50,13 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PasswordSet,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at FROM users WHERE id = $1
+SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -73,12 +74,13 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PasswordSet,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at FROM users WHERE email = lower($1)
+SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set FROM users WHERE email = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -96,12 +98,13 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PasswordSet,
 	)
 	return i, err
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT u.id, u.email, u.name, u.password_hash, u.email_verified_at, u.is_platform_admin, u.suspended_at, u.session_version, u.last_login_at, u.created_at, u.updated_at,
+SELECT u.id, u.email, u.name, u.password_hash, u.email_verified_at, u.is_platform_admin, u.suspended_at, u.session_version, u.last_login_at, u.created_at, u.updated_at, u.password_set,
        (SELECT count(*) FROM memberships m WHERE m.user_id = u.id)::int AS organizations
 FROM users u
 WHERE ($1::text = '' OR u.email LIKE '%' || lower($1) || '%' OR lower(u.name) LIKE '%' || lower($1) || '%')
@@ -127,6 +130,7 @@ type ListUsersRow struct {
 	LastLoginAt     *time.Time
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	PasswordSet     bool
 	Organizations   int32
 }
 
@@ -152,6 +156,7 @@ func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUse
 			&i.LastLoginAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.PasswordSet,
 			&i.Organizations,
 		); err != nil {
 			return nil, err
@@ -175,7 +180,7 @@ func (q *Queries) MarkEmailVerified(ctx context.Context, id uuid.UUID) error {
 
 const reactivateUser = `-- name: ReactivateUser :one
 UPDATE users SET suspended_at = NULL, updated_at = now() WHERE id = $1
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
 `
 
 func (q *Queries) ReactivateUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -193,6 +198,7 @@ func (q *Queries) ReactivateUser(ctx context.Context, id uuid.UUID) (User, error
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PasswordSet,
 	)
 	return i, err
 }
@@ -209,7 +215,7 @@ func (q *Queries) RecordLogin(ctx context.Context, id uuid.UUID) error {
 const setPlatformAdmin = `-- name: SetPlatformAdmin :one
 UPDATE users SET is_platform_admin = $1, session_version = session_version + 1, updated_at = now()
 WHERE id = $2
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
 `
 
 type SetPlatformAdminParams struct {
@@ -232,6 +238,7 @@ func (q *Queries) SetPlatformAdmin(ctx context.Context, arg SetPlatformAdminPara
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PasswordSet,
 	)
 	return i, err
 }
@@ -258,7 +265,7 @@ func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams
 const suspendUser = `-- name: SuspendUser :one
 UPDATE users SET suspended_at = now(), session_version = session_version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
 `
 
 func (q *Queries) SuspendUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -276,6 +283,7 @@ func (q *Queries) SuspendUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PasswordSet,
 	)
 	return i, err
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"accute/internal/audit"
@@ -57,6 +58,18 @@ func populate(t *testing.T, s *store.Store, f testutil.Factory, org db.Organizat
 	err := s.InOrg(ctx, org.ID, func(q *db.Queries) error {
 		_, hash := auth.NewToken()
 		if _, err := q.CreateInvitation(ctx, db.CreateInvitationParams{OrganizationID: org.ID, Email: testutil.Unique("inv") + "@example.test", Role: "staff", TokenHash: hash, InvitedBy: &owner.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := populateSSO(ctx, q, org, owner); err != nil {
+			return err
+		}
+		if err := populateDocuments(ctx, q, org, owner, client); err != nil {
+			return err
+		}
+		if err := populateSCIM(ctx, q, org, owner); err != nil { // isolation_scim_test.go
+			return err
+		}
+		if err := populateAPITokens(ctx, q, org, owner); err != nil { // isolation_api_test.go
 			return err
 		}
 		return audit.Record(ctx, q, audit.Event{OrgID: &org.ID, ActorID: &owner.ID, Action: audit.ClientCreated})
@@ -146,6 +159,26 @@ func TestRowLevelSecurityIsolatesEveryTenantTable(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "row-level security") {
 		t.Fatalf("insert into another organization: %v", err)
 	}
+}
+
+// populateSSO adds one row to each SAML single sign-on table.
+func populateSSO(ctx context.Context, q *db.Queries, org db.Organization, owner db.User) error {
+	if err := q.CreateSAMLConnection(ctx, db.CreateSAMLConnectionParams{OrganizationID: org.ID, ID: uuid.New(), SpCertificate: "fixture", SpPrivateKey: []byte{1}}); err != nil {
+		return err
+	}
+	if _, err := q.CreateSAMLGroupRole(ctx, db.CreateSAMLGroupRoleParams{OrganizationID: org.ID, GroupName: "Fixture", Role: "staff"}); err != nil {
+		return err
+	}
+	if _, err := q.CreateSSODomain(ctx, db.CreateSSODomainParams{OrganizationID: org.ID, Domain: testutil.Unique("fixture") + ".example", ClaimedBy: &owner.ID}); err != nil {
+		return err
+	}
+	if err := q.CreateSAMLRequest(ctx, db.CreateSAMLRequestParams{OrganizationID: org.ID, ID: testutil.Unique("id-"), BrowserHash: []byte{1}, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		return err
+	}
+	if _, err := q.ConsumeSAMLAssertion(ctx, db.ConsumeSAMLAssertionParams{OrganizationID: org.ID, ID: testutil.Unique("id-"), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		return err
+	}
+	return q.UpsertSAMLIdentity(ctx, db.UpsertSAMLIdentityParams{OrganizationID: org.ID, UserID: owner.ID, NameID: owner.Email})
 }
 
 var (

@@ -36,7 +36,8 @@ func Migrate(ctx context.Context, url string) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	// The job queue's schema comes from River's own migrator.
+	return migrateRiver(ctx, url)
 }
 
 // embeddedLatest is the newest migration version embedded in the binary.

@@ -63,6 +63,7 @@ func Open(ctx context.Context, url string, maxConns int) (*Store, error) {
 		if _, err := c.Exec(ctx, "SET ROLE "+AppRole+"; SET plan_cache_mode = force_generic_plan"); err != nil {
 			return fmt.Errorf("set role %s (the database user must be a member of it; run `accute migrate` first): %w", AppRole, err)
 		}
+		registerUUID(c)
 		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -22,6 +22,8 @@ type User struct {
 	SuspendedAt     *time.Time `json:"suspended_at"`
 	SessionVersion  int32      `json:"session_version"`
 	EmailVerifiedAt *time.Time `json:"email_verified_at"`
+	// MFA: the user has confirmed two-factor authentication.
+	MFA bool `json:"mfa"`
 }
 
 // OrgRef is an organization in the switcher.
@@ -30,6 +32,9 @@ type OrgRef struct {
 	Slug string    `json:"slug"`
 	Name string    `json:"name"`
 	Role string    `json:"role"`
+	// RequireMFA: the organization requires two-factor authentication of
+	// its members (set for the current organization only).
+	RequireMFA bool `json:"require_mfa"`
 }
 
 // Membership is the signed-in user's place in the current organization.

@@ -15,6 +15,8 @@ const (
 	MembersManage      Permission = "members.manage"
 	OrganizationManage Permission = "organization.manage"
 	AuditRead          Permission = "audit.read"
+	DocumentsRead      Permission = "documents.read"
+	DocumentsWrite     Permission = "documents.write"
 )
 
 // PermissionInfo describes a permission for the role editor.
@@ -32,6 +34,8 @@ var AllPermissions = []PermissionInfo{
 	{MembersManage, "Manage members", "Invite people, change roles and remove members."},
 	{OrganizationManage, "Manage organization", "Rename the organization and define custom roles."},
 	{AuditRead, "View audit trail", "Read the organization's audit trail."},
+	{DocumentsRead, "View documents", "See and download the firm's documents and their versions."},
+	{DocumentsWrite, "Manage documents", "Upload documents and new versions; rename, move, tag, archive and restore them; manage folders."},
 }
 
 // ValidPermission reports whether p is a known permission.
@@ -66,8 +70,8 @@ type BuiltinRole struct {
 var BuiltinRoles = []BuiltinRole{
 	{RoleOwner, "Owner", "Full control, including other owners.", allPermissions()},
 	{RoleAdmin, "Admin", "Full control except promoting or demoting owners.", allPermissions()},
-	{RoleManager, "Manager", "Runs client work and reads the team and audit trail.", []Permission{ClientsRead, ClientsWrite, MembersRead, AuditRead}},
-	{RoleStaff, "Staff", "Works with clients.", []Permission{ClientsRead, ClientsWrite}},
+	{RoleManager, "Manager", "Runs client work and reads the team and audit trail.", []Permission{ClientsRead, ClientsWrite, MembersRead, AuditRead, DocumentsRead, DocumentsWrite}},
+	{RoleStaff, "Staff", "Works with clients.", []Permission{ClientsRead, ClientsWrite, DocumentsRead, DocumentsWrite}},
 	{RoleClient, "Client", "A client of the firm; sees only the client portal.", nil},
 }
 

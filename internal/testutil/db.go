@@ -158,6 +158,7 @@ func TemplateName() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
 	}
+	h.Write([]byte(store.SchemaExtras))
 	return templatePrefix + hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 

@@ -37,6 +37,9 @@ type Nav struct {
 	Members  bool
 	Settings bool
 	Audit    bool
+
+	// Documents shows the document library (documents.read).
+	Documents bool
 }
 
 // Flash is a one-time message.

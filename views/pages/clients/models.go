@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"accute/views/components"
+	documentsview "accute/views/pages/documents"
 )
 
 // ResultsID is the id of the list's results region: the search form targets
@@ -102,6 +103,8 @@ type ShowView struct {
 	ArchivedOn string
 	CanWrite   bool
 	Contacts   ContactsView
+	// Documents is the client's documents card (nil without documents.read).
+	Documents *documentsview.ClientCard
 }
 
 // ContactsView is the contacts card: the list and the add form. It is also

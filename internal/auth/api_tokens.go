@@ -1,0 +1,429 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"accute/internal/audit"
+	"accute/internal/db"
+	"accute/internal/form"
+	"accute/internal/store"
+	"accute/internal/tenant"
+)
+
+// Personal access tokens (PATs) for the JSON API.
+//
+// A PAT is "acc_pat_" followed by base64url(organization id || 24 random
+// bytes). It is shown once; only its SHA-256 is stored. Carrying the
+// organization id lets the lookup run inside that organization's
+// row-level-security context (as invitation tokens do), in the same
+// statement that opens the request's transaction (app_enter_pat).
+const (
+	PATPrefix      = "acc_pat_"
+	patRandomBytes = 24
+	// MaxPATLifetime is the longest expiry a token may be given.
+	MaxPATLifetime = 366 * 24 * time.Hour
+	// MaxActivePATs per member and organization.
+	MaxActivePATs = 50
+)
+
+// PAT statuses from app_enter_pat.
+const (
+	PATOK       = "ok"
+	PATInvalid  = "invalid"
+	PATRevoked  = "revoked"
+	PATExpired  = "expired"
+	PATWrongOrg = "wrong_org"
+)
+
+// APITokens issues and checks API credentials: personal access tokens,
+// JWT access tokens and their rotating refresh tokens.
+type APITokens struct {
+	Store      *store.Store
+	Secret     []byte        // JWT_SECRET
+	AccessTTL  time.Duration // JWT lifetime
+	RefreshTTL time.Duration // refresh token lifetime
+
+	// rejected remembers when this instance last audited the use of a
+	// revoked or expired token, so a script stuck on one writes one audit
+	// event a minute, not one per request.
+	rejectedMu sync.Mutex
+	rejected   map[uuid.UUID]time.Time
+}
+
+// NewAPITokens returns the API token service.
+func NewAPITokens(s *store.Store, jwtSecret string) *APITokens {
+	return &APITokens{Store: s, Secret: []byte(jwtSecret), AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour,
+		rejected: map[uuid.UUID]time.Time{}}
+}
+
+// NewPAT returns a new token for an organization, its hash and its hint.
+func NewPAT(orgID uuid.UUID) (token string, hash []byte, hint string) {
+	b := make([]byte, 16+patRandomBytes)
+	copy(b, orgID[:])
+	_, _ = rand.Read(b[16:])
+	token = PATPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return token, HashToken(token), token[len(token)-4:]
+}
+
+// ParsePAT extracts the organization id from a token and hashes it; ok is
+// false for anything that is not shaped like a PAT.
+func ParsePAT(token string) (orgID uuid.UUID, hash []byte, ok bool) {
+	rest, found := strings.CutPrefix(token, PATPrefix)
+	if !found || len(rest) != base64.RawURLEncoding.EncodedLen(16+patRandomBytes) {
+		return uuid.Nil, nil, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return uuid.Nil, nil, false
+	}
+	orgID, err = uuid.FromBytes(b[:16])
+	if err != nil || orgID == uuid.Nil {
+		return uuid.Nil, nil, false
+	}
+	return orgID, HashToken(token), true
+}
+
+// PATInput is the create-token form.
+type PATInput struct {
+	OrgID     uuid.UUID // from the user's own memberships, never trusted from input alone
+	Name      string
+	Role      string     // a role value: "staff" or "custom:<uuid>"
+	ExpiresAt *time.Time // nil: never
+}
+
+// Validate normalizes the input and reports every problem of its fields
+// (the rules that need the database are checked by CreatePAT).
+func (in *PATInput) Validate() form.Errors {
+	in.Name = form.Clean(in.Name)
+	errs := form.Errors{}
+	errs.Required("name", in.Name, 100)
+	if _, _, ok := tenant.ParseRoleValue(in.Role); !ok {
+		errs.Add("role", "Choose a role.")
+	}
+	if in.ExpiresAt != nil {
+		if !in.ExpiresAt.After(time.Now()) {
+			errs.Add("expires_at", "Choose an expiry in the future.")
+		} else if in.ExpiresAt.After(time.Now().Add(MaxPATLifetime)) {
+			errs.Add("expires_at", "A token can live at most one year.")
+		}
+	}
+	if in.OrgID == uuid.Nil {
+		errs.Add("organization", "Choose an organization.")
+	}
+	return errs
+}
+
+// CreatePAT creates a token for the user in an organization they belong to,
+// with a role no higher than their own, and returns the token text (shown
+// once).
+func (a *APITokens) CreatePAT(ctx context.Context, user tenant.User, in PATInput) (string, db.ApiToken, error) {
+	if errs := in.Validate(); errs.Any() {
+		return "", db.ApiToken{}, errs
+	}
+	role, customID, _ := tenant.ParseRoleValue(in.Role)
+	var token string
+	var row db.ApiToken
+	err := a.Store.InOrg(ctx, in.OrgID, func(q *db.Queries) error {
+		m, err := q.GetMembershipByUser(ctx, db.GetMembershipByUserParams{OrganizationID: in.OrgID, UserID: user.ID})
+		if errors.Is(store.MapError(err), store.ErrNotFound) {
+			return form.Errors{"organization": "You are not a member of this organization."}
+		}
+		if err != nil {
+			return err
+		}
+		own, err := rolePermissions(ctx, q, in.OrgID, m.Role, m.CustomRoleID)
+		if err != nil {
+			return err
+		}
+		want, err := rolePermissions(ctx, q, in.OrgID, role, customID)
+		if errors.Is(err, store.ErrNotFound) {
+			return form.Errors{"role": "Choose one of the organization's roles."}
+		}
+		if err != nil {
+			return err
+		}
+		actor := tenant.Actor{OrgID: in.OrgID, UserID: user.ID, Email: user.Email, Role: m.Role, Permissions: own}
+		if err := actor.CheckGrant(role, want); err != nil {
+			return form.Errors{"role": "A token cannot have more rights than your own role."}
+		}
+		n, err := q.CountActiveAPITokens(ctx, db.CountActiveAPITokensParams{OrganizationID: in.OrgID, UserID: user.ID})
+		if err != nil {
+			return err
+		}
+		if n >= MaxActivePATs {
+			return form.Errors{"name": fmt.Sprintf("You already have %d active tokens in this organization. Revoke one first.", MaxActivePATs)}
+		}
+		var hash []byte
+		var hint string
+		token, hash, hint = NewPAT(in.OrgID)
+		row, err = q.CreateAPIToken(ctx, db.CreateAPITokenParams{
+			OrganizationID: in.OrgID, UserID: user.ID, Name: in.Name, TokenHash: hash, TokenHint: hint,
+			Role: role, CustomRoleID: customID, ExpiresAt: in.ExpiresAt,
+		})
+		if err != nil {
+			return err
+		}
+		expiry := "no expiry"
+		if in.ExpiresAt != nil {
+			expiry = "expires " + in.ExpiresAt.UTC().Format("2 Jan 2006")
+		}
+		return audit.Record(ctx, q, audit.Event{
+			OrgID: &in.OrgID, ActorID: &user.ID, ActorEmail: user.Email, Action: audit.APITokenCreated,
+			TargetType: "api_token", TargetID: row.ID.String(),
+			Summary: fmt.Sprintf("personal access token “%s” (%s, %s)", row.Name, role, expiry),
+		})
+	})
+	if err != nil {
+		var fe form.Errors
+		if errors.As(err, &fe) {
+			return "", db.ApiToken{}, fe
+		}
+		return "", db.ApiToken{}, fmt.Errorf("create token: %w", err)
+	}
+	return token, row, nil
+}
+
+// rolePermissions resolves a role (built-in, or a custom role of the
+// organization) to its permissions; an unknown custom role is
+// store.ErrNotFound.
+func rolePermissions(ctx context.Context, q *db.Queries, orgID uuid.UUID, role string, customID *uuid.UUID) (tenant.PermissionSet, error) {
+	if role != tenant.RoleCustom {
+		return tenant.PermissionsFor(role, nil), nil
+	}
+	if customID == nil {
+		return nil, store.ErrNotFound
+	}
+	r, err := q.GetRole(ctx, db.GetRoleParams{OrganizationID: orgID, ID: *customID})
+	if err != nil {
+		return nil, store.MapError(err)
+	}
+	return tenant.PermissionsFor(tenant.RoleCustom, r.Permissions), nil
+}
+
+// ListPATs returns the user's tokens in every organization, active first.
+func (a *APITokens) ListPATs(ctx context.Context, userID uuid.UUID) ([]db.ListAPITokensByUserRow, error) {
+	var rows []db.ListAPITokensByUserRow
+	err := a.Store.AsUser(ctx, userID, func(q *db.Queries) error {
+		var err error
+		rows, err = q.ListAPITokensByUser(ctx, userID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return rows, nil
+}
+
+// RevokePAT revokes one of the user's own tokens. Revoking a revoked token
+// changes nothing; another user's token is store.ErrNotFound.
+func (a *APITokens) RevokePAT(ctx context.Context, user tenant.User, tokenID uuid.UUID) (db.ApiToken, error) {
+	var tok db.ApiToken
+	err := a.Store.AsUser(ctx, user.ID, func(q *db.Queries) error {
+		var err error
+		tok, err = q.GetAPITokenOfUser(ctx, db.GetAPITokenOfUserParams{ID: tokenID, UserID: user.ID})
+		return err
+	})
+	if err != nil {
+		return db.ApiToken{}, fmt.Errorf("revoke token: %w", err)
+	}
+	err = a.Store.InOrg(ctx, tok.OrganizationID, func(q *db.Queries) error {
+		n, err := q.RevokeAPIToken(ctx, db.RevokeAPITokenParams{OrganizationID: tok.OrganizationID, ID: tok.ID})
+		if err != nil || n == 0 {
+			return err
+		}
+		return audit.Record(ctx, q, audit.Event{
+			OrgID: &tok.OrganizationID, ActorID: &user.ID, ActorEmail: user.Email, Action: audit.APITokenRevoked,
+			TargetType: "api_token", TargetID: tok.ID.String(), Summary: fmt.Sprintf("personal access token “%s”", tok.Name),
+		})
+	})
+	if err != nil {
+		return db.ApiToken{}, fmt.Errorf("revoke token: %w", err)
+	}
+	return tok, nil
+}
+
+// PATAuth is what app_enter_pat found for a token.
+type PATAuth struct {
+	Status    string
+	OrgID     uuid.UUID
+	TokenID   uuid.UUID
+	TokenName string
+	UserID    uuid.UUID
+	Role      string
+	ExpiresAt *time.Time
+	Principal *tenant.Principal // when Status is PATOK
+}
+
+// patQuery checks the token and returns its principal in one statement.
+const patQuery = `SELECT status, token_id, token_name, token_role, token_perms, expires_at, user_id, user_email, user_name,
+	user_platform_admin, user_suspended_at, user_session_version, user_email_verified_at, user_mfa, org_slug, org_name,
+	org_require_mfa, member_id, member_role, member_custom_role_id, member_custom_role_name, member_perms
+	FROM app_enter_pat($1, $2, $3)`
+
+// patRow scans app_enter_pat's columns (NULL unless the status is ok).
+type patRow struct {
+	status, tokenName, tokenRole            *string
+	tokenID, userID, memberID, memberCustom *uuid.UUID
+	tokenPerms, memberPerms                 []string
+	expires, suspended, verified            *time.Time
+	email, name, orgSlug, orgName           *string
+	memberRole, memberCustomName            *string
+	platformAdmin, mfa, requireMFA          *bool
+	sessionVersion                          *int32
+}
+
+func (r *patRow) dest() []any {
+	return []any{&r.status, &r.tokenID, &r.tokenName, &r.tokenRole, &r.tokenPerms, &r.expires, &r.userID, &r.email, &r.name,
+		&r.platformAdmin, &r.suspended, &r.sessionVersion, &r.verified, &r.mfa, &r.orgSlug, &r.orgName,
+		&r.requireMFA, &r.memberID, &r.memberRole, &r.memberCustom, &r.memberCustomName, &r.memberPerms}
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// AuthenticatePAT checks a token outside any organization (for routes such
+// as /api/v1/me): one statement, no transaction kept.
+func (a *APITokens) AuthenticatePAT(ctx context.Context, token string) (PATAuth, error) {
+	orgID, hash, ok := ParsePAT(token)
+	if !ok {
+		return PATAuth{Status: PATInvalid}, nil
+	}
+	var r patRow
+	if err := a.Store.Pool.QueryRow(ctx, patQuery, orgID, hash, "").Scan(r.dest()...); err != nil {
+		return PATAuth{}, fmt.Errorf("authenticate token: %w", err)
+	}
+	res, err := r.result(orgID)
+	if res.Principal != nil {
+		// Outside an organization route there is no current organization
+		// (only the token's, in Orgs).
+		res.Principal.Org, res.Principal.Membership = nil, nil
+	}
+	return res, err
+}
+
+// EnterPAT checks a token for a route of the organization named by slug and
+// opens the request's transaction in that organization, in one round trip
+// (BEGIN and app_enter_pat pipelined). The transaction is returned only
+// when the status is PATOK.
+func (a *APITokens) EnterPAT(ctx context.Context, token, slug string) (PATAuth, *store.RequestTx, error) {
+	orgID, hash, ok := ParsePAT(token)
+	if !ok {
+		return PATAuth{Status: PATInvalid}, nil, nil
+	}
+	if !tenant.ValidSlug(slug) {
+		// No organization has this slug: a valid token gets 404.
+		res, err := a.AuthenticatePAT(ctx, token)
+		if err == nil && res.Status == PATOK {
+			res.Status = PATWrongOrg
+		}
+		return res, nil, err
+	}
+	var r patRow
+	rt, err := a.Store.BeginRequestTx(ctx, patQuery, []any{orgID, hash, slug}, r.dest()...)
+	if err != nil {
+		return PATAuth{}, nil, fmt.Errorf("authenticate token: %w", err)
+	}
+	res, err := r.result(orgID)
+	if err != nil || res.Status != PATOK {
+		rt.Rollback(ctx)
+		return res, nil, err
+	}
+	rt.OrgID = orgID
+	return res, rt, nil
+}
+
+func (r *patRow) result(orgID uuid.UUID) (PATAuth, error) {
+	res := PATAuth{OrgID: orgID, Status: PATInvalid, TokenName: str(r.tokenName), Role: str(r.tokenRole), ExpiresAt: r.expires}
+	if r.status != nil {
+		res.Status = *r.status
+	}
+	if r.tokenID != nil {
+		res.TokenID = *r.tokenID
+	}
+	if r.userID != nil {
+		res.UserID = *r.userID
+	}
+	if res.Status != PATOK {
+		return res, nil
+	}
+	if r.memberID == nil || r.sessionVersion == nil {
+		return PATAuth{}, errors.New("authenticate token: incomplete principal")
+	}
+	// A token sees only its own organization, with the rights of its role
+	// cut down to the member's current ones (a demoted member's tokens
+	// lose what the member lost).
+	member := &tenant.Membership{ID: *r.memberID, Role: str(r.memberRole), CustomRoleID: r.memberCustom,
+		CustomRoleName: str(r.memberCustomName), CustomPerms: r.memberPerms}
+	member.Permissions = intersect(tenant.PermissionsFor(member.Role, member.CustomPerms), tenant.PermissionsFor(res.Role, r.tokenPerms))
+	org := tenant.OrgRef{ID: orgID, Slug: str(r.orgSlug), Name: str(r.orgName), Role: member.Role, RequireMFA: r.requireMFA != nil && *r.requireMFA}
+	res.Principal = &tenant.Principal{
+		User: &tenant.User{ID: res.UserID, Email: str(r.email), Name: str(r.name), IsPlatformAdmin: r.platformAdmin != nil && *r.platformAdmin,
+			SuspendedAt: r.suspended, SessionVersion: *r.sessionVersion, EmailVerifiedAt: r.verified, MFA: r.mfa != nil && *r.mfa},
+		Orgs: []tenant.OrgRef{org},
+	}
+	res.Principal.Org, res.Principal.Membership = &org, member
+	return res, nil
+}
+
+func intersect(a, b tenant.PermissionSet) tenant.PermissionSet {
+	out := make(tenant.PermissionSet, 0, len(a))
+	for _, p := range a {
+		if b.Has(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// RecordRejectedPAT audits the use of a revoked or expired token, at most
+// once a minute per token and instance.
+func (a *APITokens) RecordRejectedPAT(ctx context.Context, r PATAuth) {
+	action := audit.APITokenRevokedUsed
+	switch r.Status {
+	case PATRevoked:
+	case PATExpired:
+		action = audit.APITokenExpiredUsed
+	default:
+		return
+	}
+	now := time.Now()
+	a.rejectedMu.Lock()
+	last, seen := a.rejected[r.TokenID]
+	if seen && now.Sub(last) < time.Minute {
+		a.rejectedMu.Unlock()
+		return
+	}
+	a.rejected[r.TokenID] = now
+	if len(a.rejected) > 10000 { // bounded: forget the oldest minute's worth
+		for id, t := range a.rejected {
+			if now.Sub(t) >= time.Minute {
+				delete(a.rejected, id)
+			}
+		}
+	}
+	a.rejectedMu.Unlock()
+	orgID, userID := r.OrgID, r.UserID
+	_ = a.Store.InOrg(ctx, orgID, func(q *db.Queries) error {
+		email := ""
+		if u, err := q.GetUser(ctx, userID); err == nil {
+			email = u.Email
+		}
+		return audit.Record(ctx, q, audit.Event{
+			OrgID: &orgID, ActorID: &userID, ActorEmail: email, Action: action,
+			TargetType: "api_token", TargetID: r.TokenID.String(), Summary: fmt.Sprintf("personal access token “%s” refused (%s)", r.TokenName, r.Status),
+		})
+	})
+}
