@@ -73,7 +73,7 @@ fuzz: ## Run each Fuzz* target for FUZZTIME (30s)
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh postgres; fi
 	bash scripts/test.sh fuzz $(FUZZTIME)
 
-bench: ## Load-test the clients page and /healthz (cmd/loadtest); see BENCHMARKS.md
+bench: ## Load-test the clients page, the API clients list (PAT), API sign-in and /healthz (cmd/loadtest); see BENCHMARKS.md
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh postgres; fi
 	bash scripts/test.sh run go run ./cmd/loadtest $(BENCH_ARGS)
 	@# Server memory while a 200 MB file is uploaded and downloaded (documents).

@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"accute/handlers"
+	"accute/internal/agents"
 	"accute/internal/audit"
 	"accute/internal/auth"
 	"accute/internal/auth/oauth"
@@ -174,6 +175,11 @@ func serve() error {
 		return err
 	}
 	defer st.Close()
+	// The agent registry from the catalogue in internal/agents (newer
+	// catalogue versions replace the stored entries).
+	if _, err := agents.Sync(ctx, st); err != nil {
+		return err
+	}
 
 	orgs := &tenant.Service{Store: st, BaseURL: cfg.BaseURL}
 	var demo seed.Result
@@ -326,6 +332,9 @@ func seedCommand() error {
 			return err
 		}
 		defer st.Close()
+		if _, err := agents.Sync(ctx, st); err != nil {
+			return err
+		}
 		if _, err := st.Q().GetOrganizationBySlug(ctx, seed.OrgSlug); err == nil {
 			fmt.Println("the demo firm already exists")
 			return nil

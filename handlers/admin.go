@@ -94,6 +94,7 @@ func (h *Handlers) AdminOrganizations(c echo.Context) error {
 		v.Rows = append(v.Rows, adminview.OrgRow{
 			Name: r.Name, Slug: r.Slug, Members: int(r.Members), Clients: int(r.Clients), Created: adminDate(r.CreatedAt),
 			AuditURL: "/admin/audit?" + url.Values{"org": {r.Slug}}.Encode(),
+			Plan:     r.Plan, PlanURL: "/admin/organizations/" + r.ID.String() + "/plan", Plans: planOptions(r.Plan),
 		})
 	}
 	return h.render(c, http.StatusOK, adminview.OrgsPage(h.adminShell(c, "Organizations", "organizations"), v))

@@ -44,7 +44,8 @@ func adminRoutes(t *testing.T, app *testApp, id string) [][2]string {
 			continue // the group's catch-all not-found routes
 		}
 		path := strings.ReplaceAll(r.Path, ":id", id)
-		path = strings.ReplaceAll(path, ":org", id) // /admin/sso-domains/:org/:id/...
+		path = strings.ReplaceAll(path, ":org", id)       // /admin/sso-domains/:org/:id/...
+		path = strings.ReplaceAll(path, ":agent", "luca") // /admin/agents/:agent
 		if strings.Contains(path, ":") || strings.Contains(path, "*") {
 			t.Fatalf("route %s %s has a parameter this test does not know; extend it", r.Method, r.Path)
 		}

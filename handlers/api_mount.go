@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/handlers/api"
@@ -12,6 +13,8 @@ func (h *Handlers) mountAPI(e *echo.Echo) {
 	a := &api.API{
 		Store: h.Store, Tokens: h.APITokens, Login: h.Auth, Orgs: h.Orgs, Clients: h.Clients,
 		Limiter: h.APILimiter, Logger: h.Logger, Debug: !h.Config.Production(),
+		Documents: h.Documents, UploadMaxBytes: h.Config.Documents.UploadMaxBytes,
+		ServeContent: func(c echo.Context, id uuid.UUID) error { return h.serveDocument(c, id, nil) },
 	}
 	if h.MFA != nil {
 		a.MFA = h.MFA

@@ -253,6 +253,16 @@ func TestAPIRoleLimitedTokens(t *testing.T) {
 	s.do(http.MethodPost, base+"/invitations", map[string]any{"email": "x@example.test", "role": "staff"}).expect(http.StatusForbidden)
 	s.get(base + "/audit-events").expect(http.StatusForbidden)
 
+	// An owner's admin-role token cannot do what only owners may.
+	adminToken, _ := app.pat(owner, org, tenant.RoleAdmin, nil)
+	ac := app.api(adminToken)
+	if r := ac.do(http.MethodPost, base+"/invitations", map[string]any{"email": "boss@example.test", "role": "owner"}).expect(http.StatusBadRequest); r.Env.Details["role"] == "" {
+		t.Fatalf("admin token invited an owner: %s", r.Body)
+	}
+	ac.do(http.MethodPost, base+"/invitations", map[string]any{"email": "helper@example.test", "role": "admin"}).expect(http.StatusCreated)
+	ownerToken, _ := app.pat(owner, org, tenant.RoleOwner, nil)
+	app.api(ownerToken).do(http.MethodPost, base+"/invitations", map[string]any{"email": "boss@example.test", "role": "owner"}).expect(http.StatusCreated)
+
 	// A client-role token may not even read clients; a read-only custom
 	// role may read but not write.
 	clientRole, _ := app.pat(owner, org, tenant.RoleClient, nil)
@@ -590,7 +600,8 @@ func TestAPIMembersInvitationsAndAuditEvents(t *testing.T) {
 
 	var org1 api.Organization
 	c.get(base).expect(http.StatusOK).into(&org1)
-	if org1.Slug != org.Slug || org1.Role != tenant.RoleOwner || len(org1.Permissions) != len(tenant.AllPermissions) {
+	// An owner's admin-role token acts as an admin.
+	if org1.Slug != org.Slug || org1.Role != tenant.RoleAdmin || len(org1.Permissions) != len(tenant.PermissionsFor(tenant.RoleAdmin, nil)) {
 		t.Fatalf("org %+v", org1)
 	}
 	var members struct{ Items []api.Member }

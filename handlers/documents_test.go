@@ -482,7 +482,7 @@ func TestDocumentsDeduplicateContent(t *testing.T) {
 }
 
 // TestDocumentsParseJob works the queued extraction jobs: text and CSV
-// become located chunks; a type without a parser fails with the reason.
+// become located chunks; a damaged PDF fails with the reason.
 func TestDocumentsParseJob(t *testing.T) {
 	app := newTestApp(t)
 	c, _, org := app.owner()
@@ -504,7 +504,7 @@ func TestDocumentsParseJob(t *testing.T) {
 	check(txt, documents.StatusParsed)
 	check(csvDoc, documents.StatusParsed)
 	row := check(pdf, documents.StatusFailed)
-	if !strings.Contains(row.ParseError, "not available yet") {
+	if !strings.Contains(row.ParseError, "could not be read as PDF") {
 		t.Fatalf("pdf reason %q", row.ParseError)
 	}
 	var content, cell string
@@ -530,7 +530,7 @@ func TestDocumentsParseJob(t *testing.T) {
 		t.Fatalf("status fragment: %d %q", st.StatusCode, st.Body)
 	}
 	show := c.Get(pdf.URL)
-	if !strings.Contains(show.Text("[data-testid=parse-reason]"), "not available yet") {
+	if !strings.Contains(show.Text("[data-testid=parse-reason]"), "could not be read as PDF") {
 		t.Fatalf("reason on the page: %q", show.Text("[data-testid=parse-reason]"))
 	}
 	if c.Get(base+"?status=parsed").Count("[data-testid=document-row]") != 2 {

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"accute/handlers/api"
+	"accute/internal/billing"
 	"accute/internal/form"
 	"accute/internal/store"
 	"accute/internal/tenant"
@@ -36,10 +37,14 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 	var details map[string]string
 	var he *echo.HTTPError
 	var fe form.Errors
+	var le *billing.LimitError
 	apiStatus, isAPIError := api.StatusOf(err)
 	switch {
 	case isAPIError:
 		status = apiStatus
+	case errors.As(err, &le):
+		// A plan limit or a plan too low: 402, with what to do.
+		status, message = http.StatusPaymentRequired, le.Message
 	case errors.As(err, &he):
 		status = he.Code
 		if m, ok := he.Message.(string); ok && status != http.StatusNotFound {
@@ -67,6 +72,8 @@ func (h *Handlers) HTTPErrorHandler(err error, c echo.Context) {
 		title, message = "Not allowed", "This address does not accept that kind of request."
 	case http.StatusTooManyRequests:
 		title = "Too many requests"
+	case http.StatusPaymentRequired:
+		title = "Plan limit reached"
 	case http.StatusBadRequest:
 		title = "Check your input"
 	case http.StatusRequestEntityTooLarge:

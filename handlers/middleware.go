@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -157,14 +158,7 @@ func (h *Handlers) fromTrustedProxy(r *http.Request) bool {
 // crossOrigin refuses cross-site unsafe requests (forms and htmx posts)
 // with Go's CrossOriginProtection, which reads Sec-Fetch-Site and Origin.
 func (h *Handlers) crossOrigin(next echo.HandlerFunc) echo.HandlerFunc {
-	cop := http.NewCrossOriginProtection()
-	// SAML's HTTP-POST binding is a form the identity provider's page posts
-	// to us cross-site, by design. Those messages are authenticated by the
-	// IdP's XML signature (and SP-initiated ones are bound to the browser by
-	// the SAML tracking cookie, see handlers/sso.go), not by their origin,
-	// so exactly these two endpoints are exempt; nothing else is.
-	cop.AddInsecureBypassPattern("POST /sso/saml/{slug}/acs")
-	cop.AddInsecureBypassPattern("POST /sso/saml/{slug}/slo")
+	cop := crossOriginProtection()
 	return func(c echo.Context) error {
 		if err := cop.Check(c.Request()); err != nil {
 			return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.")
@@ -193,6 +187,20 @@ func (h *Handlers) prefetch(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// crossOriginProtection is built once: Echo applies e.Use middleware on
+// every request, and building it parses the bypass patterns.
+var crossOriginProtection = sync.OnceValue(func() *http.CrossOriginProtection {
+	cop := http.NewCrossOriginProtection()
+	// SAML's HTTP-POST binding is a form the identity provider's page posts
+	// to us cross-site, by design. Those messages are authenticated by the
+	// IdP's XML signature (and SP-initiated ones are bound to the browser by
+	// the SAML tracking cookie, see handlers/sso.go), not by their origin,
+	// so exactly these two endpoints are exempt; nothing else is.
+	cop.AddInsecureBypassPattern("POST /sso/saml/{slug}/acs")
+	cop.AddInsecureBypassPattern("POST /sso/saml/{slug}/slo")
+	return cop
+})
 
 // sessions loads and saves the scs session, except on paths that never
 // need one (saving a round trip on static files and probes).

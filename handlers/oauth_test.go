@@ -415,3 +415,15 @@ func TestOAuthStillAsksForTheSecondFactor(t *testing.T) {
 		t.Fatalf("after the code: %q", res.Location())
 	}
 }
+
+// A provider that cannot be reached gets a clear 502 page, not a 500.
+func TestOAuthUnreachableProvider(t *testing.T) {
+	idp := oauthtest.New(t)
+	issuer := idp.Issuer()
+	idp.Close()
+	app := newTestAppWith(t, map[string]string{"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": "x", "OIDC_CLIENT_SECRET": "y", "OIDC_NAME": "Okta"})
+	res := app.client().Get("/auth/oauth/oidc").AssertStatus(http.StatusBadGateway)
+	if !strings.Contains(res.Text("[data-testid=message]"), "Okta is not reachable") {
+		t.Fatalf("message %q", res.Text("[data-testid=message]"))
+	}
+}

@@ -100,6 +100,7 @@ func (h *Handlers) shell(c echo.Context, title, active string) layouts.Shell {
 		perms := p.Membership.Permissions
 		s.Nav.Clients = perms.Has(tenant.ClientsRead)
 		s.Nav.Documents = perms.Has(tenant.DocumentsRead)
+		s.Nav.Agents = perms.Has(tenant.AgentsUse)
 		s.Nav.Members = perms.Has(tenant.MembersRead)
 		s.Nav.Settings = perms.Has(tenant.OrganizationManage)
 		s.Nav.Audit = perms.Has(tenant.AuditRead)

@@ -67,6 +67,14 @@ var orgRoutes = map[string]orgRoute{
 	"POST /o/:org/documents/:id/versions":                  {perm: tenant.DocumentsWrite},
 	"POST /o/:org/documents/:id/archive":                   {perm: tenant.DocumentsWrite},
 	"POST /o/:org/documents/:id/restore":                   {perm: tenant.DocumentsWrite},
+	"GET /o/:org/documents/search":                         {perm: tenant.DocumentsRead},
+
+	"GET /o/:org/agents":                  {perm: tenant.AgentsUse},
+	"POST /o/:org/agents/:agent/install":  {perm: tenant.AgentsManage},
+	"POST /o/:org/agents/:agent/enable":   {perm: tenant.AgentsManage},
+	"POST /o/:org/agents/:agent/disable":  {perm: tenant.AgentsManage},
+	"GET /o/:org/agents/:agent/settings":  {perm: tenant.AgentsManage},
+	"POST /o/:org/agents/:agent/settings": {perm: tenant.AgentsManage, form: url.Values{"model": {"gpt-4o"}, "temperature": {"0.5"}}},
 
 	"GET /o/:org/settings/sso":                     {perm: tenant.OrganizationManage},
 	"POST /o/:org/settings/sso":                    {perm: tenant.OrganizationManage, form: url.Values{"default_role": {"staff"}, "source": {"url"}}},
@@ -153,7 +161,7 @@ func fill(path, slug string, fx fixtures) string {
 	case strings.HasPrefix(path, "/o/:org/settings/scim/mappings/"):
 		id = fx.scimMapping
 	}
-	r := strings.NewReplacer(":org", slug, ":id", id, ":contact", fx.contact, ":folder", fx.folder, ":version", fx.version)
+	r := strings.NewReplacer(":org", slug, ":id", id, ":contact", fx.contact, ":folder", fx.folder, ":version", fx.version, ":agent", "luca")
 	return r.Replace(path)
 }
 

@@ -248,6 +248,24 @@ func New(d Deps) *echo.Echo {
 	jobsAdmin.POST("/:id/retry", h.AdminJobRetry)
 	jobsAdmin.POST("/:id/cancel", h.AdminJobCancel)
 
+	// Document search (handlers/search.go): full-text search of the
+	// documents' extracted text.
+	org.GET("/documents/search", h.DocumentsSearch, can(tenant.DocumentsRead))
+
+	// AI agents (handlers/agents.go, admin_agents.go): the marketplace per
+	// organization, the registry and plans in the console.
+	org.GET("/agents", h.AgentsList, can(tenant.AgentsUse))
+	org.POST("/agents/:agent/install", h.AgentsInstall, can(tenant.AgentsManage))
+	org.POST("/agents/:agent/enable", h.AgentsEnable, can(tenant.AgentsManage))
+	org.POST("/agents/:agent/disable", h.AgentsDisable, can(tenant.AgentsManage))
+	org.GET("/agents/:agent/settings", h.AgentsSettings, can(tenant.AgentsManage))
+	org.POST("/agents/:agent/settings", h.AgentsConfigure, can(tenant.AgentsManage))
+	agentsAdmin := e.Group("/admin", h.mw.RequireUser, tenant.RequirePlatformAdmin)
+	agentsAdmin.GET("/agents", h.AdminAgents)
+	agentsAdmin.GET("/agents/:agent", h.AdminAgentEdit)
+	agentsAdmin.POST("/agents/:agent", h.AdminAgentUpdate)
+	agentsAdmin.POST("/organizations/:id/plan", h.AdminOrgPlan)
+
 	// Platform console.
 	admin := e.Group("/admin", h.mw.RequireUser, tenant.RequirePlatformAdmin)
 	admin.GET("", h.AdminDashboard)

@@ -40,8 +40,8 @@ func (h *Handlers) scimSettingsView(c echo.Context, tf scimview.TokenForm, mf sc
 		return scimview.PageView{}, err
 	}
 	v := scimview.PageView{
-		Endpoint: h.scimEndpoint(),
-		Summary:  scimview.Summary{Active: int(d.Summary.ActiveUsers), Inactive: int(d.Summary.InactiveUsers), Groups: int(d.Summary.Groups)},
+		Endpoint: h.scimEndpoint(), NoDomains: d.VerifiedDomains == 0, DomainsURL: orgURL(c, "/settings/sso"),
+		Summary: scimview.Summary{Active: int(d.Summary.ActiveUsers), Inactive: int(d.Summary.InactiveUsers), Groups: int(d.Summary.Groups)},
 	}
 	v.TokenForm = h.scimTokenForm(c, tf)
 	for _, t := range d.Tokens {

@@ -21,8 +21,8 @@ func TestSCIMSettingsTokensAreShownOnceAndStoredHashed(t *testing.T) {
 	if page.Text("[data-testid=scim-endpoint]") != app.Srv.URL+"/scim/v2" || page.Count("[data-testid=scim-tokens] [data-testid=empty-state]") != 1 {
 		t.Fatalf("page: %s", page.Text("main"))
 	}
-	if page.Count("[data-testid=scim-mappings-empty]") != 1 {
-		t.Fatal("no empty state for mappings")
+	if page.Count("[data-testid=scim-mappings-empty]") != 1 || page.Count("[data-testid=scim-no-domains]") != 1 {
+		t.Fatal("no empty state for mappings, or no hint about verified domains")
 	}
 
 	// Validation: inline for HTMX, the page otherwise.

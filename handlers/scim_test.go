@@ -96,11 +96,31 @@ func newSCIMToken(t *testing.T, c *testutil.Client, org db.Organization) string 
 	return tok
 }
 
-// scimSetup is an organization with an owner session and a SCIM client.
-func scimSetup(t *testing.T, app *testApp) (*testutil.Client, db.User, db.Organization, scimClient) {
+// scimSetup is an organization with an owner session and a SCIM client;
+// the organization has verified domains (SCIM provisions only those).
+func scimSetup(t *testing.T, app *testApp, domains ...string) (*testutil.Client, db.User, db.Organization, scimClient) {
 	t.Helper()
 	c, owner, org := app.owner()
+	for _, d := range domains {
+		app.verifyDomain(org, owner, d)
+	}
 	return c, owner, org, scimClient{t: t, base: app.Srv.URL, token: newSCIMToken(t, c, org)}
+}
+
+// verifyDomain gives org a verified e-mail domain (see internal/sso).
+func (a *testApp) verifyDomain(org db.Organization, owner db.User, domain string) {
+	a.t.Helper()
+	err := a.Store.InOrg(context.Background(), org.ID, func(q *db.Queries) error {
+		d, err := q.CreateSSODomain(context.Background(), db.CreateSSODomainParams{OrganizationID: org.ID, Domain: domain, ClaimedBy: &owner.ID})
+		if err != nil {
+			return err
+		}
+		_, err = q.VerifySSODomain(context.Background(), db.VerifySSODomainParams{OrganizationID: org.ID, ID: d.ID, Verification: "admin_email", VerifiedBy: &owner.ID})
+		return err
+	})
+	if err != nil {
+		a.t.Fatal(err)
+	}
 }
 
 func userBody(userName, email, given string) string {
@@ -139,7 +159,7 @@ func (a *testApp) orgAudit(org db.Organization, action string) int {
 
 func TestSCIMTokenAuthentication(t *testing.T) {
 	app := newTestApp(t)
-	c, _, orgA, a := scimSetup(t, app)
+	c, _, orgA, a := scimSetup(t, app, "firm-a.example")
 	_, _, orgB, b := scimSetup(t, app)
 
 	anon := scimClient{t: t, base: app.Srv.URL}
@@ -181,7 +201,7 @@ func TestSCIMTokenAuthentication(t *testing.T) {
 
 func TestSCIMUsersCreateFilterReplaceDelete(t *testing.T) {
 	app := newTestApp(t)
-	_, _, org, s := scimSetup(t, app)
+	_, _, org, s := scimSetup(t, app, "firm.example")
 
 	res := s.do("POST", "/Users", userBody("Ann@Firm.example", "ann@firm.example", "Ann")).want(t, http.StatusCreated)
 	id := res.str("id")
@@ -251,7 +271,7 @@ func TestSCIMUsersCreateFilterReplaceDelete(t *testing.T) {
 // existing browser session on its very next request.
 func TestSCIMDeactivationEndsSessionsAtOnce(t *testing.T) {
 	app := newTestApp(t)
-	_, _, org, s := scimSetup(t, app)
+	_, _, org, s := scimSetup(t, app, "example.test") // the factory's addresses
 	browser, member := app.member(org, "manager")
 	browser.Get("/o/" + org.Slug).AssertStatus(http.StatusOK)
 
@@ -299,7 +319,7 @@ func TestSCIMDeactivationEndsSessionsAtOnce(t *testing.T) {
 
 func TestSCIMEntraStylePatch(t *testing.T) {
 	app := newTestApp(t)
-	_, _, _, s := scimSetup(t, app)
+	_, _, _, s := scimSetup(t, app, "contoso.example")
 	id := s.do("POST", "/Users", userBody("bob@contoso.example", "bob@contoso.example", "Bob")).want(t, http.StatusCreated).str("id")
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[
 		{"op":"Add","path":"emails[type eq \"work\"].value","value":"robert@contoso.example"},
@@ -324,7 +344,7 @@ func TestSCIMEntraStylePatch(t *testing.T) {
 
 func TestSCIMGroupsMapToRoles(t *testing.T) {
 	app := newTestApp(t)
-	c, _, org, s := scimSetup(t, app)
+	c, _, org, s := scimSetup(t, app, "firm.example")
 	for _, m := range [][2]string{{"Accute Managers", "manager"}, {"Accute Admins", "admin"}} {
 		c.PostForm("/o/"+org.Slug+"/settings/scim/mappings", url.Values{"group_name": {m[0]}, "role": {m[1]}}).AssertStatus(http.StatusSeeOther)
 	}
@@ -392,7 +412,7 @@ func TestSCIMGroupsMapToRoles(t *testing.T) {
 	}
 
 	// Another organization's user cannot be made a member; names are unique.
-	_, _, _, other := scimSetup(t, app)
+	_, _, _, other := scimSetup(t, app, "other.example")
 	foreign := other.do("POST", "/Users", userBody("x@other.example", "x@other.example", "X")).want(t, http.StatusCreated).str("id")
 	s.do("PATCH", "/Groups/"+admins, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+foreign+`"}]}]}`).wantError(t, http.StatusBadRequest, "invalidValue")
 	s.do("POST", "/Groups", `{"displayName":"accute admins"}`).wantError(t, http.StatusConflict, "uniqueness")
@@ -401,7 +421,7 @@ func TestSCIMGroupsMapToRoles(t *testing.T) {
 
 func TestSCIMMalformedRequestsGetSCIMErrors(t *testing.T) {
 	app := newTestApp(t)
-	_, owner, org, s := scimSetup(t, app)
+	_, owner, org, s := scimSetup(t, app, "firm.example")
 	id := s.do("POST", "/Users", userBody("m@firm.example", "m@firm.example", "M")).want(t, http.StatusCreated).str("id")
 
 	s.do("POST", "/Users", `{"userName": "x@firm.example",`).wantError(t, http.StatusBadRequest, "invalidSyntax")
@@ -432,32 +452,43 @@ func TestSCIMMalformedRequestsGetSCIMErrors(t *testing.T) {
 }
 
 // An organization cannot pull in (and later sign out) someone else's
-// account: existing accounts are linked only when they are members
-// already, or on a domain the organization verified.
-func TestSCIMDoesNotTakeOverOutsideAccounts(t *testing.T) {
+// account, nor pre-create accounts for addresses it does not own: SCIM
+// makes members only on the organization's verified domains (existing
+// members are linked whatever their address).
+func TestSCIMProvisionsOnlyVerifiedDomains(t *testing.T) {
 	app := newTestApp(t)
 	_, owner, org, s := scimSetup(t, app)
 	outsider := app.F.User("someone@elsewhere.example")
 	app.F.Org(outsider, "Elsewhere")
-	s.do("POST", "/Users", userBody(outsider.Email, outsider.Email, "Some")).wantError(t, http.StatusConflict, "uniqueness")
+	s.do("POST", "/Users", userBody(outsider.Email, outsider.Email, "Some")).wantError(t, http.StatusForbidden, "")
+	s.do("POST", "/Users", userBody("new@elsewhere.example", "new@elsewhere.example", "New")).wantError(t, http.StatusForbidden, "")
 	if _, ok := app.membership(org, outsider.ID); ok {
 		t.Fatal("an outside account was made a member")
 	}
-	// Once the domain is verified by the organization, it may.
-	err := app.Store.InOrg(context.Background(), org.ID, func(q *db.Queries) error {
-		d, err := q.CreateSSODomain(context.Background(), db.CreateSSODomainParams{OrganizationID: org.ID, Domain: "elsewhere.example", ClaimedBy: &owner.ID})
-		if err != nil {
-			return err
-		}
-		_, err = q.VerifySSODomain(context.Background(), db.VerifySSODomainParams{OrganizationID: org.ID, ID: d.ID, Verification: "test", VerifiedBy: &owner.ID})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	if _, exists := app.userByEmail("new@elsewhere.example"); exists {
+		t.Fatal("an account was created on a domain the organization does not own")
 	}
+
+	// A member on another domain is linked; once they leave, the
+	// organization can neither sign them out nor pull them back.
+	browser, member := app.member(org, "staff")
+	id := s.do("POST", "/Users", userBody(member.Email, member.Email, "Mem")).want(t, http.StatusCreated).str("id")
+	browser.PostForm("/o/"+org.Slug+"/leave", nil).AssertStatus(http.StatusSeeOther)
+	app.login(browser, member.Email)
+	s.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","value":{"active":false}}]}`).want(t, http.StatusOK)
+	if signedInAs(browser) != member.Name {
+		t.Fatal("a former member was signed out by the organization")
+	}
+	s.do("PATCH", "/Users/"+id, `{"Operations":[{"op":"replace","value":{"active":true}}]}`).wantError(t, http.StatusForbidden, "")
+	if _, ok := app.membership(org, member.ID); ok {
+		t.Fatal("a former member was pulled back in")
+	}
+
+	// With the domain verified, both work.
+	app.verifyDomain(org, owner, "elsewhere.example")
 	s.do("POST", "/Users", userBody(outsider.Email, outsider.Email, "Some")).want(t, http.StatusCreated)
 	if m, ok := app.membership(org, outsider.ID); !ok || m.Role != "staff" {
 		t.Fatalf("verified-domain account not provisioned: %+v %v", m, ok)
 	}
+	s.do("POST", "/Users", userBody("new@elsewhere.example", "new@elsewhere.example", "New")).want(t, http.StatusCreated)
 }
-

@@ -46,8 +46,10 @@ RETURNING *;
 -- name: ListClientsPage :many
 -- Keyset pagination for the API: the rows after (after_name, after_id) in
 -- (sort_name, id) order, sort_name being lower(name) stored (see
--- migrations/00041), which clients_org_sort_idx serves directly.
-SELECT c.*
+-- migrations/00041), which clients_org_sort_idx serves directly. Only the
+-- columns the API shows (it is the API's hot path).
+SELECT c.id, c.name, c.kind, c.email, c.phone, c.tax_id, c.address, c.notes, c.archived_at, c.created_at, c.updated_at,
+       c.sort_name::text AS sort_name
 FROM clients c
 WHERE c.organization_id = @organization_id
   AND (c.sort_name, c.id) > (@after_name::text, @after_id::uuid)

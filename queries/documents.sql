@@ -174,9 +174,9 @@ RETURNING *;
 DELETE FROM document_chunks WHERE organization_id = @organization_id AND version_id = @version_id;
 
 -- name: InsertDocumentChunks :batchexec
-INSERT INTO document_chunks (organization_id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content)
+INSERT INTO document_chunks (organization_id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content, ref, locator)
 VALUES (@organization_id, @document_id, @version_id, @seq, sqlc.narg(page), sqlc.narg(sheet), sqlc.narg(cell),
-        sqlc.narg(line_start), sqlc.narg(line_end), @content);
+        sqlc.narg(line_start), sqlc.narg(line_end), @content, @ref, coalesce(sqlc.narg(locator)::jsonb, '{}'));
 
 -- name: ListDocumentChunks :many
 SELECT * FROM document_chunks
@@ -189,3 +189,38 @@ SELECT id, name FROM clients
 WHERE organization_id = @organization_id AND archived_at IS NULL
 ORDER BY lower(name), id
 LIMIT 1000;
+
+-- Search ---------------------------------------------------------------------
+
+-- name: SearchDocumentChunks :many
+-- Full-text search over the current versions' chunks of the organization's
+-- active documents, best first. The snippet marks matches with U+E000 and
+-- U+E001 (removed from the text first), which the caller turns into
+-- <mark> after escaping the text.
+WITH q AS (SELECT websearch_to_tsquery('english', @query::text) AS tsq),
+hits AS (
+    SELECT ch.document_id, ch.seq, ch.page, ch.sheet, ch.cell, ch.line_start, ch.line_end, ch.ref, ch.content,
+           d.name AS document_name, d.content_type, d.client_id, d.created_at AS document_created_at,
+           ts_rank_cd(ch.tsv, q.tsq, 32)::float8 AS rank,
+           count(*) OVER ()::int AS total
+    FROM q, document_chunks ch
+    JOIN documents d ON d.organization_id = ch.organization_id AND d.id = ch.document_id
+        AND d.current_version_id = ch.version_id
+    WHERE ch.organization_id = @organization_id AND ch.tsv @@ q.tsq
+      AND d.archived_at IS NULL
+      AND (sqlc.narg(client_id)::uuid IS NULL OR d.client_id = sqlc.narg(client_id))
+      AND (@content_type::text = '' OR d.content_type = @content_type)
+      AND (sqlc.narg(created_from)::timestamptz IS NULL OR d.created_at >= sqlc.narg(created_from))
+      AND (sqlc.narg(created_before)::timestamptz IS NULL OR d.created_at < sqlc.narg(created_before))
+    ORDER BY rank DESC, d.created_at DESC, ch.document_id, ch.seq
+    LIMIT @max_rows OFFSET @skip
+)
+SELECT h.document_id, h.seq, h.page, h.sheet, h.cell, h.line_start, h.line_end, h.ref,
+       h.document_name, h.content_type, h.client_id, h.document_created_at, h.rank, h.total,
+       coalesce(c.name, '')::text AS client_name,
+       ts_headline('english', translate(h.content, chr(57344) || chr(57345), ''), q.tsq,
+           'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) ||
+           ', MaxWords=35, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "')::text AS snippet
+FROM hits h CROSS JOIN q
+LEFT JOIN clients c ON c.organization_id = @organization_id AND c.id = h.client_id
+ORDER BY h.rank DESC, h.document_created_at DESC, h.document_id, h.seq;

@@ -26,6 +26,7 @@ import (
 	"accute/internal/auth"
 	"accute/internal/clients"
 	"accute/internal/db"
+	"accute/internal/documents"
 	"accute/internal/ratelimit"
 	"accute/internal/store"
 	"accute/internal/tenant"
@@ -66,6 +67,12 @@ type API struct {
 	Clients *clients.Service
 	Limiter Limiter
 	Logger  *slog.Logger
+	// Documents is the document library; ServeContent sends a document's
+	// current file as the web download does; UploadMaxBytes bounds an
+	// upload.
+	Documents      *documents.Service
+	ServeContent   func(c echo.Context, id uuid.UUID) error
+	UploadMaxBytes int64
 	// Debug adds X-Debug-SQL-Roundtrips to answers (outside production),
 	// for tests and the load test.
 	Debug bool
@@ -102,6 +109,10 @@ func (a *API) Mount(e *echo.Echo) {
 	org.POST("/clients/:id/contacts", a.ContactsCreate, can(tenant.ClientsWrite))
 	org.DELETE("/clients/:id/contacts/:contact", a.ContactsDelete, can(tenant.ClientsWrite))
 	org.GET("/audit-events", a.AuditList, can(tenant.AuditRead))
+	org.POST("/documents", a.DocumentsCreate, can(tenant.DocumentsWrite))
+	org.GET("/documents/:id", a.DocumentsShow, can(tenant.DocumentsRead))
+	org.GET("/documents/:id/content", a.DocumentsContent, can(tenant.DocumentsRead))
+	org.GET("/search", a.Search, can(tenant.DocumentsRead))
 }
 
 // noStore keeps API answers (tokens, personal data) out of caches.
@@ -150,6 +161,9 @@ func respond(c echo.Context, status int, data any) error {
 		b = append(b, `,"timestamp":"`...)
 		b = time.Now().UTC().AppendFormat(b, time.RFC3339)
 		b = append(b, "\"}\n"...)
+		// With a length, net/http sends the body as is instead of in
+		// chunks (fewer writes for a large list).
+		c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(b)))
 		err := c.Blob(status, echo.MIMEApplicationJSON, b)
 		if cap(b) <= 1<<20 {
 			*buf = b

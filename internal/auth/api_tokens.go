@@ -323,14 +323,8 @@ func (a *APITokens) EnterPAT(ctx context.Context, token, slug string) (PATAuth, 
 	if !ok {
 		return PATAuth{Status: PATInvalid}, nil, nil
 	}
-	if !tenant.ValidSlug(slug) {
-		// No organization has this slug: a valid token gets 404.
-		res, err := a.AuthenticatePAT(ctx, token)
-		if err == nil && res.Status == PATOK {
-			res.Status = PATWrongOrg
-		}
-		return res, nil, err
-	}
+	// (A slug that is not the token's organization's, valid or not, is
+	// answered wrong_org by app_enter_pat.)
 	var r patRow
 	rt, err := a.Store.BeginRequestTx(ctx, patQuery, []any{orgID, hash, slug}, r.dest()...)
 	if err != nil {
@@ -368,6 +362,11 @@ func (r *patRow) result(orgID uuid.UUID) (PATAuth, error) {
 	member := &tenant.Membership{ID: *r.memberID, Role: str(r.memberRole), CustomRoleID: r.memberCustom,
 		CustomRoleName: str(r.memberCustomName), CustomPerms: r.memberPerms}
 	member.Permissions = intersect(tenant.PermissionsFor(member.Role, member.CustomPerms), tenant.PermissionsFor(res.Role, r.tokenPerms))
+	if member.Role == tenant.RoleOwner && res.Role != tenant.RoleOwner {
+		// The owner-only rules (granting the owner role, touching owners)
+		// need an owner's token with the owner role, not just an owner.
+		member.Role, member.CustomRoleID, member.CustomRoleName = res.Role, nil, ""
+	}
 	org := tenant.OrgRef{ID: orgID, Slug: str(r.orgSlug), Name: str(r.orgName), Role: member.Role, RequireMFA: r.requireMFA != nil && *r.requireMFA}
 	res.Principal = &tenant.Principal{
 		User: &tenant.User{ID: res.UserID, Email: str(r.email), Name: str(r.name), IsPlatformAdmin: r.platformAdmin != nil && *r.platformAdmin,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -38,16 +37,16 @@ type PageFilter struct {
 // CursorPage is a page of clients and, when more follow, the cursor of the
 // last one.
 type CursorPage struct {
-	Rows []db.Client
+	Rows []db.ListClientsPageRow
 	Next *Cursor
 }
 
 // ListPage returns up to f.Limit clients after f.After: one query, which
 // asks for one row more to know whether another page follows.
 func (s *Service) ListPage(ctx context.Context, orgID uuid.UUID, f PageFilter) (CursorPage, error) {
-	params := db.ListClientsPageParams{
-		OrganizationID: orgID, Status: f.Status, Query: likePattern(truncate(form.Clean(f.Query), 100)),
-		MaxRows: int32(f.Limit + 1),
+	params := db.ListClientsPageParams{OrganizationID: orgID, Status: f.Status, MaxRows: int32(f.Limit + 1)}
+	if q := truncate(form.Clean(f.Query), 100); q != "" {
+		params.Query = likePattern(q) // (likePattern builds a replacer: not for the common empty case)
 	}
 	if f.After != nil {
 		params.AfterName, params.AfterID = f.After.SortName, f.After.ID
@@ -64,10 +63,7 @@ func (s *Service) ListPage(ctx context.Context, orgID uuid.UUID, f PageFilter) (
 	if len(out.Rows) > f.Limit {
 		out.Rows = out.Rows[:f.Limit]
 		last := out.Rows[len(out.Rows)-1]
-		out.Next = &Cursor{SortName: strings.ToLower(last.Name), ID: last.ID}
-		if last.SortName != nil { // always, being generated from name
-			out.Next.SortName = *last.SortName
-		}
+		out.Next = &Cursor{SortName: last.SortName, ID: last.ID}
 	}
 	return out, nil
 }

@@ -18,9 +18,9 @@ var (
 )
 
 const insertDocumentChunks = `-- name: InsertDocumentChunks :batchexec
-INSERT INTO document_chunks (organization_id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content)
+INSERT INTO document_chunks (organization_id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content, ref, locator)
 VALUES ($1, $2, $3, $4, $5, $6, $7,
-        $8, $9, $10)
+        $8, $9, $10, $11, coalesce($12::jsonb, '{}'))
 `
 
 type InsertDocumentChunksBatchResults struct {
@@ -40,6 +40,8 @@ type InsertDocumentChunksParams struct {
 	LineStart      *int32
 	LineEnd        *int32
 	Content        string
+	Ref            string
+	Locator        []byte
 }
 
 func (q *Queries) InsertDocumentChunks(ctx context.Context, arg []InsertDocumentChunksParams) *InsertDocumentChunksBatchResults {
@@ -56,6 +58,8 @@ func (q *Queries) InsertDocumentChunks(ctx context.Context, arg []InsertDocument
 			a.LineStart,
 			a.LineEnd,
 			a.Content,
+			a.Ref,
+			a.Locator,
 		}
 		batch.Queue(insertDocumentChunks, vals...)
 	}

@@ -303,7 +303,8 @@ func (q *Queries) ListClients(ctx context.Context, arg ListClientsParams) ([]Lis
 }
 
 const listClientsPage = `-- name: ListClientsPage :many
-SELECT c.organization_id, c.id, c.name, c.kind, c.email, c.phone, c.tax_id, c.address, c.notes, c.archived_at, c.created_by, c.created_at, c.updated_at, c.sort_name
+SELECT c.id, c.name, c.kind, c.email, c.phone, c.tax_id, c.address, c.notes, c.archived_at, c.created_at, c.updated_at,
+       c.sort_name::text AS sort_name
 FROM clients c
 WHERE c.organization_id = $1
   AND (c.sort_name, c.id) > ($2::text, $3::uuid)
@@ -322,10 +323,26 @@ type ListClientsPageParams struct {
 	MaxRows        int32
 }
 
+type ListClientsPageRow struct {
+	ID         uuid.UUID
+	Name       string
+	Kind       string
+	Email      string
+	Phone      string
+	TaxID      string
+	Address    string
+	Notes      string
+	ArchivedAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	SortName   string
+}
+
 // Keyset pagination for the API: the rows after (after_name, after_id) in
 // (sort_name, id) order, sort_name being lower(name) stored (see
-// migrations/00041), which clients_org_sort_idx serves directly.
-func (q *Queries) ListClientsPage(ctx context.Context, arg ListClientsPageParams) ([]Client, error) {
+// migrations/00041), which clients_org_sort_idx serves directly. Only the
+// columns the API shows (it is the API's hot path).
+func (q *Queries) ListClientsPage(ctx context.Context, arg ListClientsPageParams) ([]ListClientsPageRow, error) {
 	rows, err := q.db.Query(ctx, listClientsPage,
 		arg.OrganizationID,
 		arg.AfterName,
@@ -338,11 +355,10 @@ func (q *Queries) ListClientsPage(ctx context.Context, arg ListClientsPageParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Client{}
+	items := []ListClientsPageRow{}
 	for rows.Next() {
-		var i Client
+		var i ListClientsPageRow
 		if err := rows.Scan(
-			&i.OrganizationID,
 			&i.ID,
 			&i.Name,
 			&i.Kind,
@@ -352,7 +368,6 @@ func (q *Queries) ListClientsPage(ctx context.Context, arg ListClientsPageParams
 			&i.Address,
 			&i.Notes,
 			&i.ArchivedAt,
-			&i.CreatedBy,
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.SortName,

@@ -612,7 +612,7 @@ func (q *Queries) ListClientDocuments(ctx context.Context, arg ListClientDocumen
 }
 
 const listDocumentChunks = `-- name: ListDocumentChunks :many
-SELECT organization_id, id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content, tsv, created_at FROM document_chunks
+SELECT organization_id, id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content, tsv, created_at, ref, locator FROM document_chunks
 WHERE organization_id = $1 AND version_id = $2
 ORDER BY seq
 `
@@ -645,6 +645,8 @@ func (q *Queries) ListDocumentChunks(ctx context.Context, arg ListDocumentChunks
 			&i.Content,
 			&i.Tsv,
 			&i.CreatedAt,
+			&i.Ref,
+			&i.Locator,
 		); err != nil {
 			return nil, err
 		}
@@ -956,6 +958,118 @@ func (q *Queries) RenameDocumentFolder(ctx context.Context, arg RenameDocumentFo
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const searchDocumentChunks = `-- name: SearchDocumentChunks :many
+
+WITH q AS (SELECT websearch_to_tsquery('english', $2::text) AS tsq),
+hits AS (
+    SELECT ch.document_id, ch.seq, ch.page, ch.sheet, ch.cell, ch.line_start, ch.line_end, ch.ref, ch.content,
+           d.name AS document_name, d.content_type, d.client_id, d.created_at AS document_created_at,
+           ts_rank_cd(ch.tsv, q.tsq, 32)::float8 AS rank,
+           count(*) OVER ()::int AS total
+    FROM q, document_chunks ch
+    JOIN documents d ON d.organization_id = ch.organization_id AND d.id = ch.document_id
+        AND d.current_version_id = ch.version_id
+    WHERE ch.organization_id = $1 AND ch.tsv @@ q.tsq
+      AND d.archived_at IS NULL
+      AND ($3::uuid IS NULL OR d.client_id = $3)
+      AND ($4::text = '' OR d.content_type = $4)
+      AND ($5::timestamptz IS NULL OR d.created_at >= $5)
+      AND ($6::timestamptz IS NULL OR d.created_at < $6)
+    ORDER BY rank DESC, d.created_at DESC, ch.document_id, ch.seq
+    LIMIT $8 OFFSET $7
+)
+SELECT h.document_id, h.seq, h.page, h.sheet, h.cell, h.line_start, h.line_end, h.ref,
+       h.document_name, h.content_type, h.client_id, h.document_created_at, h.rank, h.total,
+       coalesce(c.name, '')::text AS client_name,
+       ts_headline('english', translate(h.content, chr(57344) || chr(57345), ''), q.tsq,
+           'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) ||
+           ', MaxWords=35, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "')::text AS snippet
+FROM hits h CROSS JOIN q
+LEFT JOIN clients c ON c.organization_id = $1 AND c.id = h.client_id
+ORDER BY h.rank DESC, h.document_created_at DESC, h.document_id, h.seq
+`
+
+type SearchDocumentChunksParams struct {
+	OrganizationID uuid.UUID
+	Query          string
+	ClientID       *uuid.UUID
+	ContentType    string
+	CreatedFrom    *time.Time
+	CreatedBefore  *time.Time
+	Skip           int32
+	MaxRows        int32
+}
+
+type SearchDocumentChunksRow struct {
+	DocumentID        uuid.UUID
+	Seq               int32
+	Page              *int32
+	Sheet             *string
+	Cell              *string
+	LineStart         *int32
+	LineEnd           *int32
+	Ref               string
+	DocumentName      string
+	ContentType       string
+	ClientID          *uuid.UUID
+	DocumentCreatedAt time.Time
+	Rank              float64
+	Total             int32
+	ClientName        string
+	Snippet           string
+}
+
+// Search ---------------------------------------------------------------------
+// Full-text search over the current versions' chunks of the organization's
+// active documents, best first. The snippet marks matches with U+E000 and
+// U+E001 (removed from the text first), which the caller turns into
+// <mark> after escaping the text.
+func (q *Queries) SearchDocumentChunks(ctx context.Context, arg SearchDocumentChunksParams) ([]SearchDocumentChunksRow, error) {
+	rows, err := q.db.Query(ctx, searchDocumentChunks,
+		arg.OrganizationID,
+		arg.Query,
+		arg.ClientID,
+		arg.ContentType,
+		arg.CreatedFrom,
+		arg.CreatedBefore,
+		arg.Skip,
+		arg.MaxRows,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchDocumentChunksRow{}
+	for rows.Next() {
+		var i SearchDocumentChunksRow
+		if err := rows.Scan(
+			&i.DocumentID,
+			&i.Seq,
+			&i.Page,
+			&i.Sheet,
+			&i.Cell,
+			&i.LineStart,
+			&i.LineEnd,
+			&i.Ref,
+			&i.DocumentName,
+			&i.ContentType,
+			&i.ClientID,
+			&i.DocumentCreatedAt,
+			&i.Rank,
+			&i.Total,
+			&i.ClientName,
+			&i.Snippet,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const setDocumentArchived = `-- name: SetDocumentArchived :one

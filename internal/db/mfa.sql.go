@@ -143,7 +143,7 @@ func (q *Queries) ListOrganizationsRequiringMFA(ctx context.Context, userID uuid
 const setOrganizationRequireMFA = `-- name: SetOrganizationRequireMFA :one
 UPDATE organizations SET require_mfa = $1, updated_at = now()
 WHERE id = $2
-RETURNING id, slug, name, created_at, updated_at, require_mfa
+RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
 `
 
 type SetOrganizationRequireMFAParams struct {
@@ -161,6 +161,7 @@ func (q *Queries) SetOrganizationRequireMFA(ctx context.Context, arg SetOrganiza
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RequireMfa,
+		&i.Plan,
 	)
 	return i, err
 }

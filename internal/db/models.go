@@ -10,6 +10,33 @@ import (
 	"github.com/google/uuid"
 )
 
+type Agent struct {
+	Slug            string
+	Name            string
+	Tagline         string
+	Description     string
+	Capabilities    []string
+	MinPlan         string
+	SystemPrompt    string
+	Tools           []string
+	DefaultSettings []byte
+	Version         int32
+	Enabled         bool
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type AgentInstallation struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	AgentSlug      string
+	Enabled        bool
+	Settings       []byte
+	InstalledBy    *uuid.UUID
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
 type ApiRefreshToken struct {
 	ID             uuid.UUID
 	FamilyID       uuid.UUID
@@ -126,6 +153,8 @@ type DocumentChunk struct {
 	Content        string
 	Tsv            interface{}
 	CreatedAt      time.Time
+	Ref            string
+	Locator        []byte
 }
 
 type DocumentFolder struct {
@@ -208,6 +237,7 @@ type Organization struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	RequireMfa bool
+	Plan       string
 }
 
 type OutboxEmail struct {

@@ -13,7 +13,7 @@ import (
 )
 
 const createOrganization = `-- name: CreateOrganization :one
-INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id, slug, name, created_at, updated_at, require_mfa
+INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
 `
 
 type CreateOrganizationParams struct {
@@ -31,6 +31,7 @@ func (q *Queries) CreateOrganization(ctx context.Context, arg CreateOrganization
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RequireMfa,
+		&i.Plan,
 	)
 	return i, err
 }
@@ -74,7 +75,7 @@ func (q *Queries) GetDashboardStats(ctx context.Context, organizationID uuid.UUI
 }
 
 const getOrganizationBySlug = `-- name: GetOrganizationBySlug :one
-SELECT id, slug, name, created_at, updated_at, require_mfa FROM organizations WHERE slug = $1
+SELECT id, slug, name, created_at, updated_at, require_mfa, plan FROM organizations WHERE slug = $1
 `
 
 func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organization, error) {
@@ -87,12 +88,13 @@ func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organ
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RequireMfa,
+		&i.Plan,
 	)
 	return i, err
 }
 
 const listOrganizationsForAdmin = `-- name: ListOrganizationsForAdmin :many
-SELECT o.id, o.slug, o.name, o.created_at, o.updated_at, o.require_mfa,
+SELECT o.id, o.slug, o.name, o.created_at, o.updated_at, o.require_mfa, o.plan,
        (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id)::int AS members,
        (SELECT count(*) FROM clients c WHERE c.organization_id = o.id)::int AS clients
 FROM organizations o
@@ -114,6 +116,7 @@ type ListOrganizationsForAdminRow struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	RequireMfa bool
+	Plan       string
 	Members    int32
 	Clients    int32
 }
@@ -135,6 +138,7 @@ func (q *Queries) ListOrganizationsForAdmin(ctx context.Context, arg ListOrganiz
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.RequireMfa,
+			&i.Plan,
 			&i.Members,
 			&i.Clients,
 		); err != nil {
@@ -199,7 +203,7 @@ func (q *Queries) OrganizationSlugTaken(ctx context.Context, slug string) (bool,
 }
 
 const renameOrganization = `-- name: RenameOrganization :one
-UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa
+UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
 `
 
 type RenameOrganizationParams struct {
@@ -217,6 +221,7 @@ func (q *Queries) RenameOrganization(ctx context.Context, arg RenameOrganization
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.RequireMfa,
+		&i.Plan,
 	)
 	return i, err
 }

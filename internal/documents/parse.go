@@ -2,6 +2,7 @@ package documents
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"accute/internal/db"
+	"accute/internal/documents/parse"
 	"accute/internal/queue"
 	"accute/internal/store"
 )
@@ -36,7 +38,10 @@ const (
 // Chunk is a piece of extracted text and where it came from. Set the
 // locator fields that apply: Page for PDFs, Sheet and Cell (a cell or a
 // range such as "A1:F50") for spreadsheets and CSV, LineStart and LineEnd
-// for plain text.
+// for plain text. Ref is the place as people cite it ("page 3",
+// "Summary!A1:D5", "paragraphs 4-9"); empty, it is derived from the other
+// fields. Locator, when set, is the parser's full locator (stored as JSON
+// for agents' citations).
 type Chunk struct {
 	Page      int
 	Sheet     string
@@ -44,6 +49,8 @@ type Chunk struct {
 	LineStart int
 	LineEnd   int
 	Text      string
+	Ref       string
+	Locator   any
 }
 
 // Parser extracts the text of one type of file. It calls emit for each
@@ -67,7 +74,13 @@ type Parsers map[string]Parser
 
 // DefaultParsers are the parsers this package has.
 func DefaultParsers() Parsers {
-	return Parsers{TypeTXT.Key: ParserFunc(parseText), TypeCSV.Key: ParserFunc(parseCSV)}
+	return Parsers{
+		TypeTXT.Key:  ParserFunc(parseText),
+		TypeCSV.Key:  ParserFunc(parseCSV),
+		TypePDF.Key:  libraryParser(parse.KindPDF),
+		TypeDOCX.Key: libraryParser(parse.KindDOCX),
+		TypeXLSX.Key: libraryParser(parse.KindXLSX),
+	}
 }
 
 // ParseFailure is a file that cannot be parsed, with the reason shown on
@@ -137,7 +150,7 @@ func (w *ParseWorker) Work(ctx context.Context, job *river.Job[ParseArgs]) error
 	case job.Attempt >= job.MaxAttempts:
 		// Out of attempts: the document says so; the job stays dead in the
 		// console, where it can be retried.
-		if serr := w.Docs.setParseStatus(ctx, a, StatusFailed, "The document could not be read. An administrator has been notified."); serr != nil {
+		if serr := w.Docs.setParseStatus(ctx, a, StatusFailed, "The document could not be read after several attempts; a platform administrator can retry it from the Jobs page."); serr != nil {
 			return errors.Join(err, serr)
 		}
 		return err
@@ -254,7 +267,13 @@ func (s *Service) parseVersion(ctx context.Context, a ParseArgs) error {
 }
 
 func chunkParams(doc db.Document, version uuid.UUID, seq int, c Chunk) db.InsertDocumentChunksParams {
-	p := db.InsertDocumentChunksParams{OrganizationID: doc.OrganizationID, DocumentID: doc.ID, VersionID: version, Seq: int32(seq), Content: c.Text}
+	p := db.InsertDocumentChunksParams{OrganizationID: doc.OrganizationID, DocumentID: doc.ID, VersionID: version, Seq: int32(seq), Content: c.Text,
+		Ref: c.ref(), Locator: []byte("{}")}
+	if c.Locator != nil {
+		if b, err := json.Marshal(c.Locator); err == nil {
+			p.Locator = b
+		}
+	}
 	if c.Page > 0 {
 		n := int32(c.Page)
 		p.Page = &n

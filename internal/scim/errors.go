@@ -14,10 +14,11 @@
 // granted, changed or demoted through SCIM, and the last owner cannot be
 // deprovisioned.
 //
-// An existing Accute account is linked only when it is a member of the
-// organization already or its address is on a domain the organization
-// verified (SAML settings): otherwise an organization could pull anyone in,
-// or sign them out at will. SCIM never changes a person's sign-in e-mail
+// SCIM makes members (creating accounts if need be) only of addresses on
+// the organization's verified domains (SAML settings); existing members are
+// linked whatever their address. Otherwise an organization could pull
+// anyone in, pre-create accounts for addresses it does not own, or sign
+// people out at will. Only a membership actually removed ends sessions. SCIM never changes a person's sign-in e-mail
 // (accounts are shared by organizations); userName and emails are kept on
 // the SCIM record.
 package scim

@@ -168,6 +168,9 @@ type Settings struct {
 	Roles    []db.ListRolesRow
 	Groups   []string
 	Summary  db.ScimSummaryRow
+	// VerifiedDomains counts the organization's verified e-mail domains:
+	// without one, SCIM can only link existing members.
+	VerifiedDomains int
 }
 
 // LoadSettings reads the settings page's data in one transaction.
@@ -187,7 +190,11 @@ func (s *Service) LoadSettings(ctx context.Context, orgID uuid.UUID) (Settings, 
 		if d.Groups, err = q.ListScimGroupNames(ctx, orgID); err != nil {
 			return err
 		}
-		d.Summary, err = q.ScimSummary(ctx, orgID)
+		if d.Summary, err = q.ScimSummary(ctx, orgID); err != nil {
+			return err
+		}
+		n, err := q.CountVerifiedSSODomains(ctx, orgID)
+		d.VerifiedDomains = int(n)
 		return err
 	})
 	if err != nil {

@@ -194,6 +194,9 @@ func (s *Service) CreateUser(ctx context.Context, tok Token, in UserAttrs) (User
 		u, err := q.GetUserByEmail(ctx, email)
 		switch {
 		case errors.Is(store.MapError(err), store.ErrNotFound):
+			if err := s.checkDomain(ctx, q, tok.OrgID, email); err != nil {
+				return err
+			}
 			if u, err = q.CreateUserWithoutPassword(ctx, db.CreateUserWithoutPasswordParams{Email: email, Name: in.personName(), PasswordHash: hash}); err != nil {
 				return err
 			}
@@ -206,8 +209,14 @@ func (s *Service) CreateUser(ctx context.Context, tok Token, in UserAttrs) (User
 			} else if !errors.Is(store.MapError(err), store.ErrNotFound) {
 				return err
 			}
-			if err := s.checkLinkable(ctx, q, tok.OrgID, u); err != nil {
+			member, err := isMember(ctx, q, tok.OrgID, u.ID)
+			if err != nil {
 				return err
+			}
+			if !member {
+				if err := s.checkDomain(ctx, q, tok.OrgID, email); err != nil {
+					return err
+				}
 			}
 		}
 		su, err := q.CreateScimUser(ctx, db.CreateScimUserParams{
@@ -235,31 +244,38 @@ func (s *Service) CreateUser(ctx context.Context, tok Token, in UserAttrs) (User
 	return out, err
 }
 
-// errNotLinkable refuses to take over an account that is not the
-// organization's to manage.
-var errNotLinkable = &Error{Status: http.StatusConflict, ScimType: "uniqueness", Detail: "An Accute account with this e-mail address exists " +
-	"and is not a member of this organization. Invite the person from Accute, or verify the e-mail domain under Settings -> Single sign-on."}
+// errDomain refuses to make someone a member whose address is not on a
+// domain the organization verified.
+var errDomain = &Error{Status: http.StatusForbidden, Detail: "This organization can provision only people who are already " +
+	"members or whose address is on one of its verified domains (Settings -> Single sign-on -> Domains). Invite others from Accute."}
 
-// checkLinkable decides whether an existing account may be linked: SCIM
-// may manage (and deactivate, which signs the person out everywhere) only
-// people who already belong to the organization, or whose address is on a
-// domain the organization has verified. Otherwise any organization could
-// pull any person into it, or sign them out at will.
-func (s *Service) checkLinkable(ctx context.Context, q *db.Queries, org uuid.UUID, u db.User) error {
-	if _, err := q.GetMembershipByUser(ctx, db.GetMembershipByUserParams{OrganizationID: org, UserID: u.ID}); err == nil {
-		return nil
-	} else if !errors.Is(store.MapError(err), store.ErrNotFound) {
-		return err
-	}
-	_, domain, _ := strings.Cut(u.Email, "@")
-	ok, err := q.IsVerifiedSSODomain(ctx, db.IsVerifiedSSODomainParams{OrganizationID: org, Domain: domain})
+// checkDomain decides whether SCIM may make the person with email a member
+// (creating their account if need be): only when the address is on a
+// domain the organization has verified. Accounts are shared by every
+// organization, and a membership lets the organization sign the person
+// out everywhere (deactivation); without this rule any organization could
+// pull anyone in, or pre-create an account for an address it does not own.
+func (s *Service) checkDomain(ctx context.Context, q *db.Queries, org uuid.UUID, email string) error {
+	_, domain, _ := strings.Cut(email, "@")
+	ok, err := q.IsVerifiedSSODomain(ctx, db.IsVerifiedSSODomainParams{OrganizationID: org, Domain: strings.ToLower(domain)})
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return errNotLinkable
+		return errDomain
 	}
 	return nil
+}
+
+func isMember(ctx context.Context, q *db.Queries, org, userID uuid.UUID) (bool, error) {
+	_, err := q.GetMembershipByUser(ctx, db.GetMembershipByUserParams{OrganizationID: org, UserID: userID})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(store.MapError(err), store.ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 func summary(su db.ScimUser, created bool) string {
@@ -276,13 +292,19 @@ func summary(su db.ScimUser, created bool) string {
 	return s
 }
 
-// grantAccess makes the provisioned person a member, unless they are one.
+// grantAccess makes the provisioned person a member, unless they are one:
+// only on the organization's verified domains (see checkDomain), so that
+// someone who left cannot be pulled back in.
 func (s *Service) grantAccess(ctx context.Context, q *db.Queries, tok Token, su db.ScimUser) error {
-	_, err := q.GetMembershipByUser(ctx, db.GetMembershipByUserParams{OrganizationID: tok.OrgID, UserID: su.UserID})
-	if err == nil {
-		return nil
+	member, err := isMember(ctx, q, tok.OrgID, su.UserID)
+	if err != nil || member {
+		return err
 	}
-	if !errors.Is(store.MapError(err), store.ErrNotFound) {
+	u, err := q.GetUser(ctx, su.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.checkDomain(ctx, q, tok.OrgID, u.Email); err != nil {
 		return err
 	}
 	rows, err := q.MappedRolesForScimUser(ctx, db.MappedRolesForScimUserParams{OrganizationID: tok.OrgID, ScimUserID: su.ID})
@@ -300,26 +322,28 @@ func (s *Service) grantAccess(ctx context.Context, q *db.Queries, tok Token, su 
 }
 
 // revokeAccess removes the membership (never the last owner's) and ends
-// every session of the person at once.
+// every session of the person at once. Someone who is no longer a member
+// (they left, or were removed in Accute) is not the organization's to sign
+// out.
 func (s *Service) revokeAccess(ctx context.Context, q *db.Queries, tok Token, su db.ScimUser) error {
 	m, err := q.GetMembershipByUser(ctx, db.GetMembershipByUserParams{OrganizationID: tok.OrgID, UserID: su.UserID})
-	switch {
-	case errors.Is(store.MapError(err), store.ErrNotFound):
-	case err != nil:
+	if errors.Is(store.MapError(err), store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return err
-	default:
-		if m.Role == tenant.RoleOwner {
-			owners, err := q.CountOwnersForUpdate(ctx, tok.OrgID)
-			if err != nil {
-				return err
-			}
-			if owners <= 1 {
-				return errLastOwner
-			}
-		}
-		if _, err := q.DeleteMember(ctx, db.DeleteMemberParams{OrganizationID: tok.OrgID, ID: m.ID}); err != nil {
+	}
+	if m.Role == tenant.RoleOwner {
+		owners, err := q.CountOwnersForUpdate(ctx, tok.OrgID)
+		if err != nil {
 			return err
 		}
+		if owners <= 1 {
+			return errLastOwner
+		}
+	}
+	if _, err := q.DeleteMember(ctx, db.DeleteMemberParams{OrganizationID: tok.OrgID, ID: m.ID}); err != nil {
+		return err
 	}
 	// The tenant middleware compares the session's version with the
 	// user's on every request: bumping it signs them out everywhere now.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"accute/internal/auth"
+	"accute/internal/billing"
 	"accute/internal/db"
 	"accute/internal/store"
 	"accute/internal/tenant"
@@ -93,6 +94,10 @@ func Demo(ctx context.Context, s *store.Store, orgs *tenant.Service, password st
 	}
 	err = s.InOrg(ctx, org.ID, func(q *db.Queries) error {
 		if _, err := q.CreateMembership(ctx, db.CreateMembershipParams{OrganizationID: org.ID, UserID: staff.ID, Role: tenant.RoleStaff}); err != nil {
+			return err
+		}
+		// The demo firm is on Professional (Luca came with the organization).
+		if _, err := q.SetOrganizationPlan(ctx, db.SetOrganizationPlanParams{OrganizationID: org.ID, Plan: billing.Professional}); err != nil {
 			return err
 		}
 		for i, c := range demoClients {

@@ -72,6 +72,9 @@ func populate(t *testing.T, s *store.Store, f testutil.Factory, org db.Organizat
 		if err := populateAPITokens(ctx, q, org, owner); err != nil { // isolation_api_test.go
 			return err
 		}
+		if err := populateAgents(ctx, q, org, owner); err != nil { // isolation_agents_test.go
+			return err
+		}
 		return audit.Record(ctx, q, audit.Event{OrgID: &org.ID, ActorID: &owner.ID, Action: audit.ClientCreated})
 	})
 	if err != nil {

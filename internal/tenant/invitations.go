@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"accute/internal/audit"
+	"accute/internal/billing"
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/notify"
@@ -111,6 +112,13 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (db.Invit
 		}
 		if err := q.RevokeExpiredInvitation(ctx, db.RevokeExpiredInvitationParams{OrganizationID: a.OrgID, Email: in.Email}); err != nil {
 			return err
+		}
+		// The plan's seat limit (clients use no seat); a *billing.LimitError
+		// rolls the whole invitation back.
+		if role.Role != RoleClient {
+			if _, err := billing.Check(ctx, q, a.OrgID, billing.Seats); err != nil {
+				return err
+			}
 		}
 		token, hash := newInvitationToken(a.OrgID)
 		inv, err = q.CreateInvitation(ctx, db.CreateInvitationParams{

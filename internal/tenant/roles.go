@@ -17,6 +17,8 @@ const (
 	AuditRead          Permission = "audit.read"
 	DocumentsRead      Permission = "documents.read"
 	DocumentsWrite     Permission = "documents.write"
+	AgentsUse          Permission = "agents.use"
+	AgentsManage       Permission = "agents.manage"
 )
 
 // PermissionInfo describes a permission for the role editor.
@@ -36,6 +38,8 @@ var AllPermissions = []PermissionInfo{
 	{AuditRead, "View audit trail", "Read the organization's audit trail."},
 	{DocumentsRead, "View documents", "See and download the firm's documents and their versions."},
 	{DocumentsWrite, "Manage documents", "Upload documents and new versions; rename, move, tag, archive and restore them; manage folders."},
+	{AgentsUse, "Use AI agents", "See the agent marketplace and talk to the organization's enabled agents."},
+	{AgentsManage, "Manage AI agents", "Install, enable, disable and configure the organization's AI agents."},
 }
 
 // ValidPermission reports whether p is a known permission.
@@ -70,8 +74,8 @@ type BuiltinRole struct {
 var BuiltinRoles = []BuiltinRole{
 	{RoleOwner, "Owner", "Full control, including other owners.", allPermissions()},
 	{RoleAdmin, "Admin", "Full control except promoting or demoting owners.", allPermissions()},
-	{RoleManager, "Manager", "Runs client work and reads the team and audit trail.", []Permission{ClientsRead, ClientsWrite, MembersRead, AuditRead, DocumentsRead, DocumentsWrite}},
-	{RoleStaff, "Staff", "Works with clients.", []Permission{ClientsRead, ClientsWrite, DocumentsRead, DocumentsWrite}},
+	{RoleManager, "Manager", "Runs client work and reads the team and audit trail.", []Permission{ClientsRead, ClientsWrite, MembersRead, AuditRead, DocumentsRead, DocumentsWrite, AgentsUse}},
+	{RoleStaff, "Staff", "Works with clients.", []Permission{ClientsRead, ClientsWrite, DocumentsRead, DocumentsWrite, AgentsUse}},
 	{RoleClient, "Client", "A client of the firm; sees only the client portal.", nil},
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/text/unicode/norm"
 
+	"accute/internal/agents"
 	"accute/internal/audit"
 	"accute/internal/db"
 	"accute/internal/form"
@@ -85,6 +86,10 @@ func (s *Service) CreateOrganizationWithSlug(ctx context.Context, userID uuid.UU
 				return err
 			}
 			if _, err := q.CreateMembership(ctx, db.CreateMembershipParams{OrganizationID: org.ID, UserID: userID, Role: RoleOwner}); err != nil {
+				return err
+			}
+			// Every new organization starts with Luca installed.
+			if err := agents.InstallDefault(ctx, q, org.ID, &userID); err != nil {
 				return err
 			}
 			return audit.Record(ctx, q, audit.Event{OrgID: &org.ID, ActorID: &userID, ActorEmail: actorEmail, Action: audit.OrgCreated, TargetType: "organization", TargetID: org.ID.String(), Summary: name})

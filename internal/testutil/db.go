@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"accute/internal/agents"
 	"accute/internal/store"
 	"accute/migrations"
 )
@@ -90,6 +91,10 @@ func NewStore(t testing.TB) (*store.Store, string) {
 		t.Fatalf("testutil: open store: %v", err)
 	}
 	t.Cleanup(s.Close) // registered after the drop, so it runs before it
+	// The agent registry is written at start-up, as main.go does.
+	if _, err := agents.Sync(ctx, s); err != nil {
+		t.Fatalf("testutil: agent registry: %v", err)
+	}
 	return s, dsn
 }
 

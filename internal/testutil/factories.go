@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"accute/internal/auth"
+	"accute/internal/billing"
 	"accute/internal/db"
 	"accute/internal/store"
 	"accute/internal/tenant"
@@ -66,7 +67,7 @@ func (f Factory) Org(owner db.User, name string) db.Organization {
 	if err != nil {
 		f.T.Fatalf("factory org: %v", err)
 	}
-	return org
+	return f.Plan(org, billing.Enterprise) // no plan limit gets in the way of other tests
 }
 
 // Member adds user to org with a built-in role.

@@ -40,6 +40,9 @@ type Nav struct {
 
 	// Documents shows the document library (documents.read).
 	Documents bool
+
+	// Agents shows the AI agents' marketplace (agents.use).
+	Agents bool
 }
 
 // Flash is a one-time message.
