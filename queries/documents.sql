@@ -17,9 +17,6 @@ RETURNING *;
 -- name: GetBlobBySHA :one
 SELECT * FROM blobs WHERE organization_id = @organization_id AND sha256 = @sha256;
 
--- name: GetBlob :one
-SELECT * FROM blobs WHERE organization_id = @organization_id AND id = @id;
-
 -- name: InsertBlob :one
 INSERT INTO blobs (organization_id, id, sha256, size, content_type, storage_key, data_key_id)
 VALUES (@organization_id, @id, @sha256, @size, @content_type, @storage_key, @data_key_id)
@@ -177,11 +174,6 @@ DELETE FROM document_chunks WHERE organization_id = @organization_id AND version
 INSERT INTO document_chunks (organization_id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content, ref, locator)
 VALUES (@organization_id, @document_id, @version_id, @seq, sqlc.narg(page), sqlc.narg(sheet), sqlc.narg(cell),
         sqlc.narg(line_start), sqlc.narg(line_end), @content, @ref, coalesce(sqlc.narg(locator)::jsonb, '{}'));
-
--- name: ListDocumentChunks :many
-SELECT * FROM document_chunks
-WHERE organization_id = @organization_id AND version_id = @version_id
-ORDER BY seq;
 
 -- name: ListClientChoices :many
 -- Active clients for the document forms' client menus.

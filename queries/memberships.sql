@@ -3,14 +3,6 @@ INSERT INTO memberships (organization_id, user_id, role, custom_role_id)
 VALUES (@organization_id, @user_id, @role, @custom_role_id)
 RETURNING *;
 
--- name: ListMyOrganizations :many
--- tenant: user (a user's own memberships across organizations, for the switcher; RLS allows own rows)
-SELECT o.id, o.slug, o.name, m.role
-FROM memberships m
-JOIN organizations o ON o.id = m.organization_id
-WHERE m.user_id = @user_id
-ORDER BY lower(o.name), o.id;
-
 -- name: ListMembers :many
 SELECT m.id, m.user_id, m.role, m.custom_role_id, m.created_at,
        u.email, u.name, u.last_login_at, u.suspended_at,
@@ -43,9 +35,6 @@ RETURNING *;
 
 -- name: DeleteMember :execrows
 DELETE FROM memberships WHERE organization_id = @organization_id AND id = @id;
-
--- name: CountMembers :one
-SELECT count(*) FROM memberships WHERE organization_id = @organization_id;
 
 -- name: MemberExistsByEmail :one
 SELECT EXISTS (

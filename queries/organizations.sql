@@ -4,9 +4,6 @@ INSERT INTO organizations (slug, name) VALUES (@slug, @name) RETURNING *;
 -- name: GetOrganizationBySlug :one
 SELECT * FROM organizations WHERE slug = @slug;
 
--- name: OrganizationSlugTaken :one
-SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = @slug);
-
 -- name: RenameOrganization :one
 UPDATE organizations SET name = @name, updated_at = now() WHERE id = @organization_id RETURNING *;
 

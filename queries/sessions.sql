@@ -33,7 +33,3 @@ DELETE FROM sessions WHERE id = @id AND user_id = @user_id AND token <> @current
 
 -- name: DeleteOtherUserSessions :execrows
 DELETE FROM sessions WHERE user_id = @user_id AND token <> @current_token::text;
-
--- name: DeleteAllUserSessions :execrows
--- Ends every session of a user at once (deprovisioning, suspension).
-DELETE FROM sessions WHERE user_id = @user_id;

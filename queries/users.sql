@@ -40,12 +40,3 @@ RETURNING *;
 
 -- name: CountUsers :one
 SELECT count(*) FROM users;
-
--- name: ListUsers :many
--- tenant: platform (admin console counts each user's memberships; runs in platform mode)
-SELECT u.*,
-       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id)::int AS organizations
-FROM users u
-WHERE (@query::text = '' OR u.email LIKE '%' || lower(@query) || '%' OR lower(u.name) LIKE '%' || lower(@query) || '%')
-ORDER BY u.created_at DESC, u.id
-LIMIT @max_rows OFFSET @skip;

@@ -65,13 +65,6 @@ func (s *Sessions) RevokeOthers(ctx context.Context, userID uuid.UUID, email str
 	return n, err
 }
 
-// EndAllSessions ends every session of a user at once, inside the caller's
-// transaction (deprovisioning, suspension). Bumping users.session_version
-// also works but leaves the rows until they expire; this removes them.
-func EndAllSessions(ctx context.Context, q *db.Queries, userID uuid.UUID) (int64, error) {
-	return q.DeleteAllUserSessions(ctx, &userID)
-}
-
 func (s *Sessions) inTx(ctx context.Context, fn func(q *db.Queries) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {

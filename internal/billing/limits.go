@@ -25,17 +25,6 @@ func (u Usage) Remaining() int64 {
 	return max(u.Limit-u.Used, 0)
 }
 
-// Unlimited reports whether the plan does not cap the resource.
-func (u Usage) Unlimited() bool { return u.Limit == Unlimited }
-
-// Percent is the share used, 0–100.
-func (u Usage) Percent() int {
-	if u.Limit == Unlimited || u.Limit <= 0 {
-		return 0
-	}
-	return int(min(u.Used*100/u.Limit, 100))
-}
-
 // LimitError refuses something the organization's plan does not allow: a
 // limit reached or a plan too low. Its message says which limit and what to
 // do, and is safe to show. The web layer answers it with 402 Payment
@@ -90,23 +79,6 @@ func UsageOf(ctx context.Context, q *db.Queries, orgID uuid.UUID, r Resource) (U
 		return Usage{}, err
 	}
 	return Usage{Resource: r, Plan: p, Used: used, Limit: p.Limit(r)}, nil
-}
-
-// Overview returns the organization's use of every resource.
-func Overview(ctx context.Context, q *db.Queries, orgID uuid.UUID) (Plan, []Usage, error) {
-	p, err := PlanOf(ctx, q, orgID)
-	if err != nil {
-		return Plan{}, nil, err
-	}
-	out := make([]Usage, 0, len(Resources))
-	for _, r := range Resources {
-		used, err := usage(ctx, q, orgID, r)
-		if err != nil {
-			return Plan{}, nil, err
-		}
-		out = append(out, Usage{Resource: r, Plan: p, Used: used, Limit: p.Limit(r)})
-	}
-	return p, out, nil
 }
 
 // Check answers "may this organization add one more of r": its usage, or a

@@ -222,31 +222,6 @@ func (q *Queries) GetActiveDataKey(ctx context.Context, organizationID uuid.UUID
 	return i, err
 }
 
-const getBlob = `-- name: GetBlob :one
-SELECT organization_id, id, sha256, size, content_type, storage_key, data_key_id, created_at FROM blobs WHERE organization_id = $1 AND id = $2
-`
-
-type GetBlobParams struct {
-	OrganizationID uuid.UUID
-	ID             uuid.UUID
-}
-
-func (q *Queries) GetBlob(ctx context.Context, arg GetBlobParams) (Blob, error) {
-	row := q.db.QueryRow(ctx, getBlob, arg.OrganizationID, arg.ID)
-	var i Blob
-	err := row.Scan(
-		&i.OrganizationID,
-		&i.ID,
-		&i.Sha256,
-		&i.Size,
-		&i.ContentType,
-		&i.StorageKey,
-		&i.DataKeyID,
-		&i.CreatedAt,
-	)
-	return i, err
-}
-
 const getBlobBySHA = `-- name: GetBlobBySHA :one
 
 SELECT organization_id, id, sha256, size, content_type, storage_key, data_key_id, created_at FROM blobs WHERE organization_id = $1 AND sha256 = $2
@@ -600,53 +575,6 @@ func (q *Queries) ListClientDocuments(ctx context.Context, arg ListClientDocumen
 			&i.ParseStatus,
 			&i.UpdatedAt,
 			&i.Total,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listDocumentChunks = `-- name: ListDocumentChunks :many
-SELECT organization_id, id, document_id, version_id, seq, page, sheet, cell, line_start, line_end, content, tsv, created_at, ref, locator FROM document_chunks
-WHERE organization_id = $1 AND version_id = $2
-ORDER BY seq
-`
-
-type ListDocumentChunksParams struct {
-	OrganizationID uuid.UUID
-	VersionID      uuid.UUID
-}
-
-func (q *Queries) ListDocumentChunks(ctx context.Context, arg ListDocumentChunksParams) ([]DocumentChunk, error) {
-	rows, err := q.db.Query(ctx, listDocumentChunks, arg.OrganizationID, arg.VersionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []DocumentChunk{}
-	for rows.Next() {
-		var i DocumentChunk
-		if err := rows.Scan(
-			&i.OrganizationID,
-			&i.ID,
-			&i.DocumentID,
-			&i.VersionID,
-			&i.Seq,
-			&i.Page,
-			&i.Sheet,
-			&i.Cell,
-			&i.LineStart,
-			&i.LineEnd,
-			&i.Content,
-			&i.Tsv,
-			&i.CreatedAt,
-			&i.Ref,
-			&i.Locator,
 		); err != nil {
 			return nil, err
 		}

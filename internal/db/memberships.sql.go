@@ -12,17 +12,6 @@ import (
 	"github.com/google/uuid"
 )
 
-const countMembers = `-- name: CountMembers :one
-SELECT count(*) FROM memberships WHERE organization_id = $1
-`
-
-func (q *Queries) CountMembers(ctx context.Context, organizationID uuid.UUID) (int64, error) {
-	row := q.db.QueryRow(ctx, countMembers, organizationID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const countOwnersForUpdate = `-- name: CountOwnersForUpdate :one
 SELECT count(*) FROM (
     SELECT 1 FROM memberships WHERE organization_id = $1 AND role = 'owner' FOR UPDATE
@@ -192,47 +181,6 @@ func (q *Queries) ListMembers(ctx context.Context, organizationID uuid.UUID) ([]
 			&i.LastLoginAt,
 			&i.SuspendedAt,
 			&i.CustomRoleName,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listMyOrganizations = `-- name: ListMyOrganizations :many
-SELECT o.id, o.slug, o.name, m.role
-FROM memberships m
-JOIN organizations o ON o.id = m.organization_id
-WHERE m.user_id = $1
-ORDER BY lower(o.name), o.id
-`
-
-type ListMyOrganizationsRow struct {
-	ID   uuid.UUID
-	Slug string
-	Name string
-	Role string
-}
-
-// tenant: user (a user's own memberships across organizations, for the switcher; RLS allows own rows)
-func (q *Queries) ListMyOrganizations(ctx context.Context, userID uuid.UUID) ([]ListMyOrganizationsRow, error) {
-	rows, err := q.db.Query(ctx, listMyOrganizations, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListMyOrganizationsRow{}
-	for rows.Next() {
-		var i ListMyOrganizationsRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Slug,
-			&i.Name,
-			&i.Role,
 		); err != nil {
 			return nil, err
 		}

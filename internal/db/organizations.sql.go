@@ -191,17 +191,6 @@ func (q *Queries) ListRecentClients(ctx context.Context, organizationID uuid.UUI
 	return items, nil
 }
 
-const organizationSlugTaken = `-- name: OrganizationSlugTaken :one
-SELECT EXISTS (SELECT 1 FROM organizations WHERE slug = $1)
-`
-
-func (q *Queries) OrganizationSlugTaken(ctx context.Context, slug string) (bool, error) {
-	row := q.db.QueryRow(ctx, organizationSlugTaken, slug)
-	var exists bool
-	err := row.Scan(&exists)
-	return exists, err
-}
-
 const renameOrganization = `-- name: RenameOrganization :one
 UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
 `

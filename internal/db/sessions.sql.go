@@ -52,19 +52,6 @@ func (q *Queries) CommitSession(ctx context.Context, arg CommitSessionParams) er
 	return err
 }
 
-const deleteAllUserSessions = `-- name: DeleteAllUserSessions :execrows
-DELETE FROM sessions WHERE user_id = $1
-`
-
-// Ends every session of a user at once (deprovisioning, suspension).
-func (q *Queries) DeleteAllUserSessions(ctx context.Context, userID *uuid.UUID) (int64, error) {
-	result, err := q.db.Exec(ctx, deleteAllUserSessions, userID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const deleteOtherUserSessions = `-- name: DeleteOtherUserSessions :execrows
 DELETE FROM sessions WHERE user_id = $1 AND token <> $2::text
 `

@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -101,72 +100,6 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.PasswordSet,
 	)
 	return i, err
-}
-
-const listUsers = `-- name: ListUsers :many
-SELECT u.id, u.email, u.name, u.password_hash, u.email_verified_at, u.is_platform_admin, u.suspended_at, u.session_version, u.last_login_at, u.created_at, u.updated_at, u.password_set,
-       (SELECT count(*) FROM memberships m WHERE m.user_id = u.id)::int AS organizations
-FROM users u
-WHERE ($1::text = '' OR u.email LIKE '%' || lower($1) || '%' OR lower(u.name) LIKE '%' || lower($1) || '%')
-ORDER BY u.created_at DESC, u.id
-LIMIT $3 OFFSET $2
-`
-
-type ListUsersParams struct {
-	Query   string
-	Skip    int32
-	MaxRows int32
-}
-
-type ListUsersRow struct {
-	ID              uuid.UUID
-	Email           string
-	Name            string
-	PasswordHash    string
-	EmailVerifiedAt *time.Time
-	IsPlatformAdmin bool
-	SuspendedAt     *time.Time
-	SessionVersion  int32
-	LastLoginAt     *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	PasswordSet     bool
-	Organizations   int32
-}
-
-// tenant: platform (admin console counts each user's memberships; runs in platform mode)
-func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
-	rows, err := q.db.Query(ctx, listUsers, arg.Query, arg.Skip, arg.MaxRows)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListUsersRow{}
-	for rows.Next() {
-		var i ListUsersRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Email,
-			&i.Name,
-			&i.PasswordHash,
-			&i.EmailVerifiedAt,
-			&i.IsPlatformAdmin,
-			&i.SuspendedAt,
-			&i.SessionVersion,
-			&i.LastLoginAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.PasswordSet,
-			&i.Organizations,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const markEmailVerified = `-- name: MarkEmailVerified :exec

@@ -95,8 +95,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	c := &Cluster{DataDir: filepath.Join(abs, "postgres"), SocketDir: filepath.Join(abs, "pgsock"), Database: opts.Database, bin: bin, log: opts.Logger}
 	// Unix socket paths are limited to 107 bytes.
 	if len(c.SocketDir)+len("/.s.PGSQL.5432") > 100 {
-		sum := sha256.Sum256([]byte(abs))
-		c.SocketDir = filepath.Join(os.TempDir(), fmt.Sprintf("accute-pg-%x", sum[:6]))
+		c.SocketDir = filepath.Join(os.TempDir(), "accute-pg-"+pathTag(abs))
 	}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root.
@@ -143,8 +142,7 @@ func Start(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 // cluster out of a tree that user cannot enter (such as /root).
 func (c *Cluster) prepareForUser(abs string) error {
 	if err := exec.Command("runuser", "-u", c.runAs, "--", "test", "-x", abs).Run(); err != nil {
-		sum := sha256.Sum256([]byte(abs))
-		alt := filepath.Join("/var/lib/accute", fmt.Sprintf("devdb-%x", sum[:6]))
+		alt := filepath.Join("/var/lib/accute", "devdb-"+pathTag(abs))
 		c.log.Warn("the postgres user cannot enter the data directory; keeping the cluster elsewhere", "dir", abs, "cluster", alt)
 		c.DataDir = filepath.Join(alt, "postgres")
 		if len(c.SocketDir) < 100 && strings.HasPrefix(c.SocketDir, abs) {
@@ -171,6 +169,12 @@ func (c *Cluster) prepareForUser(abs string) error {
 		_ = os.Chmod(d, 0o700)
 	}
 	return nil
+}
+
+// pathTag names a directory kept elsewhere for the checkout at abs.
+func pathTag(abs string) string {
+	sum := sha256.Sum256([]byte(abs))
+	return fmt.Sprintf("%x", sum[:6])
 }
 
 func (c *Cluster) run(ctx context.Context, name string, args ...string) ([]byte, error) {

@@ -89,10 +89,7 @@ func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
 // request that already holds a transaction for that organization, fn joins
 // it (so a page costs no extra round trips).
 func (s *Store) InOrg(ctx context.Context, orgID uuid.UUID, fn func(q *db.Queries) error) error {
-	if rt := requestTxFrom(ctx); rt != nil && !rt.finished && rt.OrgID == orgID {
-		return MapError(fn(db.New(rt.conn)))
-	}
-	return s.inTx(ctx, orgID.String(), userIDString(ctx), false, fn)
+	return s.InOrgTx(ctx, orgID, func(_ pgx.Tx, q *db.Queries) error { return fn(q) })
 }
 
 // AsUser runs fn with a user's context but no organization: it sees the

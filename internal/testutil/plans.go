@@ -22,21 +22,3 @@ func (f Factory) Plan(org db.Organization, plan string) db.Organization {
 	return org
 }
 
-// Install installs an agent for org directly (no plan checks).
-func (f Factory) Install(org db.Organization, slug string) db.AgentInstallation {
-	f.T.Helper()
-	ctx := context.Background()
-	var inst db.AgentInstallation
-	err := f.Store.InOrg(ctx, org.ID, func(q *db.Queries) error {
-		a, err := q.GetAgent(ctx, slug)
-		if err != nil {
-			return err
-		}
-		inst, err = q.InstallAgent(ctx, db.InstallAgentParams{OrganizationID: org.ID, AgentSlug: slug, Settings: a.DefaultSettings})
-		return err
-	})
-	if err != nil {
-		f.T.Fatalf("factory install %s: %v", slug, err)
-	}
-	return inst
-}
