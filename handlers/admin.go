@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/admin"
@@ -128,9 +127,9 @@ func (h *Handlers) AdminUsers(c echo.Context) error {
 
 // AdminSuspendUser suspends a user and ends their sessions at once.
 func (h *Handlers) AdminSuspendUser(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	p := principal(c)
 	u, err := h.adminSvc().SuspendUser(c.Request().Context(), admin.Actor{ID: p.User.ID, Email: p.User.Email}, id)
@@ -141,14 +140,14 @@ func (h *Handlers) AdminSuspendUser(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "success", u.Email+" is suspended and was signed out everywhere.")
-	return h.redirect(c, adminUsersBack(c))
+	return h.redirect(c, backTo(c, "/admin/users"))
 }
 
 // AdminReactivateUser lifts a suspension.
 func (h *Handlers) AdminReactivateUser(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	p := principal(c)
 	u, err := h.adminSvc().ReactivateUser(c.Request().Context(), admin.Actor{ID: p.User.ID, Email: p.User.Email}, id)
@@ -156,15 +155,16 @@ func (h *Handlers) AdminReactivateUser(c echo.Context) error {
 		return err
 	}
 	h.flash(c, "success", u.Email+" is active again and can log in.")
-	return h.redirect(c, adminUsersBack(c))
+	return h.redirect(c, backTo(c, "/admin/users"))
 }
 
-// adminUsersBack is where a suspend or reactivate returns: the users list
-// the form was on (search and page kept), never anywhere else.
-func adminUsersBack(c echo.Context) string {
-	back := safeNext(c.FormValue("back"))
-	if back != "/admin/users" && !strings.HasPrefix(back, "/admin/users?") {
-		return "/admin/users"
+// backTo is where a console action returns: the form's "back" address
+// when it is a page of list (search and page kept), list itself otherwise;
+// never anywhere else.
+func backTo(c echo.Context, list string) string {
+	back := c.FormValue("back")
+	if back != list && !strings.HasPrefix(back, list+"?") {
+		return list
 	}
 	return back
 }
@@ -189,9 +189,9 @@ func (h *Handlers) AdminMailbox(c echo.Context) error {
 
 // AdminMailShow shows one e-mail: headers and text body.
 func (h *Handlers) AdminMailShow(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	m, err := h.adminSvc().Mail(c.Request().Context(), id)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/agents"
@@ -27,9 +26,9 @@ func planOptions(current string) []components.Option {
 
 // AdminOrgPlan changes an organization's plan (audited).
 func (h *Handlers) AdminOrgPlan(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	p := principal(c)
 	org, err := billing.ChangePlan(c.Request().Context(), h.Store, billing.Admin{ID: p.User.ID, Email: p.User.Email}, id, c.FormValue("plan"))

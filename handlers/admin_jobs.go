@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river/rivertype"
@@ -131,15 +130,5 @@ func (h *Handlers) adminJobAction(c echo.Context, action string) error {
 		msg = fmt.Sprintf("Job #%d (%s) was cancelled.", j.ID, j.Kind)
 	}
 	h.flash(c, "success", msg)
-	return h.redirect(c, adminJobsBack(c))
-}
-
-// adminJobsBack is where a job action returns: a jobs page, never
-// anywhere else.
-func adminJobsBack(c echo.Context) string {
-	back := safeNext(c.FormValue("back"))
-	if back != "/admin/jobs" && !strings.HasPrefix(back, "/admin/jobs?") {
-		return "/admin/jobs"
-	}
-	return back
+	return h.redirect(c, backTo(c, "/admin/jobs"))
 }

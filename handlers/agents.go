@@ -65,7 +65,7 @@ func (h *Handlers) AgentsList(c echo.Context) error {
 func agentRefusal(err error) error {
 	switch {
 	case errors.Is(err, agents.ErrUnavailable):
-		return echo.NewHTTPError(http.StatusConflict, err.Error())
+		return echo.NewHTTPError(http.StatusConflict, "This agent is not available at the moment; the platform has withdrawn it from the marketplace.")
 	case errors.Is(err, agents.ErrNotInstalled):
 		return echo.NewHTTPError(http.StatusConflict, "Install this agent first.")
 	}

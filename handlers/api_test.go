@@ -17,6 +17,7 @@ import (
 	"accute/handlers/api"
 	"accute/internal/audit"
 	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/tenant"
 	"accute/internal/testutil"
@@ -748,7 +749,7 @@ func TestAPITokensPage(t *testing.T) {
 	}
 	// Stored hashed: the token text is nowhere in the table.
 	var found int
-	if err := app.platformQueryRow(`SELECT count(*) FROM api_tokens WHERE token_hash = $1 AND position($2::bytea IN token_hash) = 0`, []any{auth.HashToken(token), []byte(token)}, &found); err != nil || found != 1 {
+	if err := app.platformQueryRow(`SELECT count(*) FROM api_tokens WHERE token_hash = $1 AND position($2::bytea IN token_hash) = 0`, []any{crypto.HashToken(token), []byte(token)}, &found); err != nil || found != 1 {
 		t.Fatalf("stored token: %d %v", found, err)
 	}
 	var me api.Me

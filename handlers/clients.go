@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/clients"
@@ -73,7 +72,7 @@ func (h *Handlers) ClientsCreate(c echo.Context) error {
 
 // ClientsShow shows a client's details and contacts.
 func (h *Handlers) ClientsShow(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -81,17 +80,22 @@ func (h *Handlers) ClientsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := h.clientShowView(c, d)
-	if v.Documents, err = h.clientDocumentsCard(c, id); err != nil {
+	return h.renderClientPage(c, http.StatusOK, d, h.clientShowView(c, d))
+}
+
+// renderClientPage draws the whole client page, documents card included.
+func (h *Handlers) renderClientPage(c echo.Context, status int, d clients.Details, v clientsview.ShowView) error {
+	var err error
+	if v.Documents, err = h.clientDocumentsCard(c, d.Client.ID); err != nil {
 		return err
 	}
-	return h.render(c, http.StatusOK, clientsview.ClientShowPage(h.shell(c, d.Client.Name, "clients"), v))
+	return h.render(c, status, clientsview.ClientShowPage(h.shell(c, d.Client.Name, "clients"), v))
 }
 
 // ClientsEdit shows the form for an active client; an archived one sends
 // the member back to its page with a message.
 func (h *Handlers) ClientsEdit(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -111,7 +115,7 @@ func (h *Handlers) ClientsEdit(c echo.Context) error {
 
 // ClientsUpdate saves the edit form.
 func (h *Handlers) ClientsUpdate(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -133,7 +137,7 @@ func (h *Handlers) ClientsUpdate(c echo.Context) error {
 
 // ClientsArchive archives a client and shows it with its Restore button.
 func (h *Handlers) ClientsArchive(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -147,7 +151,7 @@ func (h *Handlers) ClientsArchive(c echo.Context) error {
 
 // ClientsRestore brings an archived client back.
 func (h *Handlers) ClientsRestore(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -163,7 +167,7 @@ func (h *Handlers) ClientsRestore(c echo.Context) error {
 // 422 with inline errors, or the updated list; without JavaScript, the
 // whole client page (422) or a redirect back to it.
 func (h *Handlers) ContactsCreate(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -178,7 +182,7 @@ func (h *Handlers) ContactsCreate(c echo.Context) error {
 		if isHTMX(c) {
 			return h.render(c, http.StatusUnprocessableEntity, clientsview.ContactsSection(v.Contacts))
 		}
-		return h.render(c, http.StatusUnprocessableEntity, clientsview.ClientShowPage(h.shell(c, d.Client.Name, "clients"), v))
+		return h.renderClientPage(c, http.StatusUnprocessableEntity, d, v)
 	case errors.Is(err, clients.ErrArchived):
 		return echo.NewHTTPError(http.StatusBadRequest, clientArchivedMessage)
 	case err != nil:
@@ -196,11 +200,11 @@ func (h *Handlers) ContactsCreate(c echo.Context) error {
 
 // ContactsDelete removes a contact; htmx gets the updated contacts card.
 func (h *Handlers) ContactsDelete(c echo.Context) error {
-	id, err := clientUUIDParam(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
-	contactID, err := clientUUIDParam(c, "contact")
+	contactID, err := pathUUID(c, "contact")
 	if err != nil {
 		return err
 	}
@@ -293,16 +297,4 @@ func canWriteClients(c echo.Context) bool {
 	return p.Membership != nil && p.Membership.Permissions.Has(tenant.ClientsWrite)
 }
 
-func clientsBase(c echo.Context) string { return "/o/" + principal(c).Org.Slug + "/clients" }
-
-// clientUUIDParam parses a UUID path parameter; anything else is 404, like an id
-// that does not exist. Only the canonical 36-character form is accepted, so
-// one resource has one address.
-func clientUUIDParam(c echo.Context, name string) (uuid.UUID, error) {
-	s := c.Param(name)
-	id, err := uuid.Parse(s)
-	if err != nil || len(s) != 36 {
-		return uuid.Nil, echo.ErrNotFound
-	}
-	return id, nil
-}
+func clientsBase(c echo.Context) string { return orgURL(c, "/clients") }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/store"
@@ -49,9 +48,9 @@ func (h *Handlers) SessionsList(c echo.Context) error {
 
 // SessionsRevoke signs one other session out.
 func (h *Handlers) SessionsRevoke(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	p := principal(c)
 	err = h.Sessions.Revoke(c.Request().Context(), p.User.ID, p.User.Email, id)

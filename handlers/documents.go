@@ -292,7 +292,7 @@ func uploadFailure(err error) (string, int, error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &refusal):
-		if strings.Contains(refusal.Reason, "larger than the limit") {
+		if refusal.TooLarge {
 			return refusal.Reason, http.StatusRequestEntityTooLarge, nil
 		}
 		return refusal.Reason, http.StatusUnprocessableEntity, nil
@@ -468,7 +468,7 @@ func (h *Handlers) renderUploadPage(c echo.Context, outcomes []uploadOutcome, er
 }
 
 // docID parses the :id of a document route.
-func docID(c echo.Context) (uuid.UUID, error) { return clientUUIDParam(c, "id") }
+func docID(c echo.Context) (uuid.UUID, error) { return pathUUID(c, "id") }
 
 // DocumentsShow shows a document, its versions and its forms.
 func (h *Handlers) DocumentsShow(c echo.Context) error {
@@ -729,7 +729,7 @@ func (h *Handlers) DocumentsDownloadVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	version, err := clientUUIDParam(c, "version")
+	version, err := pathUUID(c, "version")
 	if err != nil {
 		return err
 	}
@@ -817,7 +817,7 @@ func (h *Handlers) FoldersCreate(c echo.Context) error {
 
 // FoldersRename renames a folder.
 func (h *Handlers) FoldersRename(c echo.Context) error {
-	id, err := clientUUIDParam(c, "folder")
+	id, err := pathUUID(c, "folder")
 	if err != nil {
 		return err
 	}
@@ -837,7 +837,7 @@ func (h *Handlers) FoldersRename(c echo.Context) error {
 
 // FoldersDelete deletes an empty folder.
 func (h *Handlers) FoldersDelete(c echo.Context) error {
-	id, err := clientUUIDParam(c, "folder")
+	id, err := pathUUID(c, "folder")
 	if err != nil {
 		return err
 	}

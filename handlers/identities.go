@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/auth/oauth"
@@ -53,9 +52,9 @@ func (h *Handlers) identitiesView(c echo.Context) (identitiesview.PageView, erro
 // IdentitiesUnlink removes a linked identity, unless it is the account's
 // only way to sign in.
 func (h *Handlers) IdentitiesUnlink(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	ident, err := h.OAuth.Unlink(c.Request().Context(), principal(c).User.ID, id)
 	var refusal *oauth.Refusal

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/tenant"
 	"accute/internal/testutil"
@@ -80,7 +80,7 @@ func TestInvitationFlowForNewUser(t *testing.T) {
 	var inv db.GetInvitationByTokenRow
 	if err := app.Store.InOrg(ctx, org.ID, func(q *db.Queries) error {
 		var err error
-		inv, err = q.GetInvitationByToken(ctx, db.GetInvitationByTokenParams{OrganizationID: org.ID, TokenHash: auth.HashToken(token)})
+		inv, err = q.GetInvitationByToken(ctx, db.GetInvitationByTokenParams{OrganizationID: org.ID, TokenHash: crypto.HashToken(token)})
 		return err
 	}); err != nil {
 		t.Fatalf("invitation not found by the token's hash: %v", err)

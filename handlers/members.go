@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/form"
@@ -27,7 +26,7 @@ func (h *Handlers) MembersList(c echo.Context) error {
 
 // MembersUpdateRole changes a member's role.
 func (h *Handlers) MembersUpdateRole(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -42,7 +41,7 @@ func (h *Handlers) MembersUpdateRole(c echo.Context) error {
 
 // MembersRemove removes a member from the organization.
 func (h *Handlers) MembersRemove(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -78,16 +77,6 @@ func membersBack(c echo.Context) orgBackLink {
 
 // orgURL builds a path inside the request's organization.
 func orgURL(c echo.Context, rest string) string { return "/o/" + principal(c).Org.Slug + rest }
-
-// memberPathID parses a UUID path parameter; anything else is a page that
-// does not exist.
-func memberPathID(c echo.Context, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Param(name))
-	if err != nil {
-		return uuid.Nil, echo.ErrNotFound
-	}
-	return id, nil
-}
 
 // orgRefusal answers a business-rule refusal from the tenant service: a
 // toast for HTMX, a page that says what happened otherwise, both with a 4xx
@@ -243,7 +232,7 @@ func (h *Handlers) InvitationsCreate(c echo.Context) error {
 
 // InvitationsRevoke withdraws a pending invitation.
 func (h *Handlers) InvitationsRevoke(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -266,14 +266,14 @@ func (h *Handlers) SettingsMFAPolicy(c echo.Context) error {
 	var fe form.Errors
 	if errors.As(err, &fe) {
 		store.RollbackRequest(ctx)
-		v := securityview.PolicyView{Action: orgURL(c, "/settings/mfa"), Required: p.Org.RequireMFA, ActorHasMFA: p.User.MFA, Error: fe["require_mfa"]}
-		if n, err := h.MFA.MembersWithoutMFA(ctx, p.Org.ID); err == nil {
-			v.MembersWithoutMFA = n
-		}
+		c.Set(mfaPolicyErrorKey, fe["require_mfa"]) // shown by mfaPolicyView
 		if isHTMX(c) {
+			v, err := h.mfaPolicyView(c)
+			if err != nil {
+				return err
+			}
 			return h.render(c, http.StatusUnprocessableEntity, securityview.PolicyForm(v))
 		}
-		c.Set(mfaPolicyErrorKey, v.Error) // shown by mfaPolicyView in the page
 		comp, err := h.settingsPage(c, settingsview.RenameForm{Name: p.Org.Name})
 		if err != nil {
 			return err

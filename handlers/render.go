@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/a-h/templ"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/store"
@@ -133,6 +134,18 @@ func initials(name string) string {
 		return "?"
 	}
 	return string(out)
+}
+
+// pathUUID parses a UUID path parameter; anything else is 404, like an id
+// that does not exist. Only the canonical 36-character form is accepted, so
+// one resource has one address.
+func pathUUID(c echo.Context, name string) (uuid.UUID, error) {
+	s := c.Param(name)
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, echo.ErrNotFound
+	}
+	return id, nil
 }
 
 // principal returns the request's principal (set by the auth middleware).

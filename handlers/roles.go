@@ -37,7 +37,7 @@ func (h *Handlers) RolesCreate(c echo.Context) error {
 
 // RolesEdit shows a custom role's form.
 func (h *Handlers) RolesEdit(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (h *Handlers) RolesEdit(c echo.Context) error {
 // their next request.
 func (h *Handlers) RolesUpdate(c echo.Context) error {
 	ctx := c.Request().Context()
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (h *Handlers) RolesUpdate(c echo.Context) error {
 
 // RolesDelete deletes a custom role nobody holds.
 func (h *Handlers) RolesDelete(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}

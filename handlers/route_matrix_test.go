@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/tenant"
 	"accute/internal/testutil"
@@ -110,7 +110,7 @@ func makeFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User
 	role := app.F.CustomRole(org, testutil.Unique("Fixture role "), "clients.read")
 	var inv db.Invitation
 	err := app.Store.InOrg(ctx, org.ID, func(q *db.Queries) error {
-		_, hash := auth.NewToken()
+		_, hash := crypto.NewToken()
 		var err error
 		inv, err = q.CreateInvitation(ctx, db.CreateInvitationParams{OrganizationID: org.ID, Email: testutil.Unique("fixture") + "@example.test",
 			Role: tenant.RoleStaff, TokenHash: hash, InvitedBy: &owner.ID, ExpiresAt: time.Now().Add(24 * time.Hour)})

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -102,6 +103,29 @@ func scimID(c echo.Context) (uuid.UUID, error) {
 	return id, nil
 }
 
+// scimUpdate answers a PUT or PATCH on /Users/{id} or /Groups/{id}: it
+// decodes the body and applies it to the resource named in the path.
+func scimUpdate[In, Out any](c echo.Context, decode func([]byte) (In, error),
+	apply func(context.Context, scim.Token, uuid.UUID, In) (Out, error)) error {
+	id, err := scimID(c)
+	if err != nil {
+		return err
+	}
+	body, err := scimBody(c)
+	if err != nil {
+		return err
+	}
+	in, err := decode(body)
+	if err != nil {
+		return err
+	}
+	out, err := apply(c.Request().Context(), scimToken(c), id, in)
+	if err != nil {
+		return err
+	}
+	return scimJSON(c, http.StatusOK, out)
+}
+
 func scimListQuery(c echo.Context) scim.ListQuery {
 	q := scim.ListQuery{Filter: c.QueryParam("filter"), StartIndex: 1, Count: scim.DefaultCount}
 	if n, err := strconv.Atoi(c.QueryParam("startIndex")); err == nil {
@@ -173,44 +197,12 @@ func (h *Handlers) SCIMUsersCreate(c echo.Context) error {
 
 // SCIMUsersReplace answers PUT /Users/{id}.
 func (h *Handlers) SCIMUsersReplace(c echo.Context) error {
-	id, err := scimID(c)
-	if err != nil {
-		return err
-	}
-	body, err := scimBody(c)
-	if err != nil {
-		return err
-	}
-	in, err := scim.DecodeUser(body)
-	if err != nil {
-		return err
-	}
-	u, err := h.SCIM.ReplaceUser(c.Request().Context(), scimToken(c), id, in)
-	if err != nil {
-		return err
-	}
-	return scimJSON(c, http.StatusOK, u)
+	return scimUpdate(c, scim.DecodeUser, h.SCIM.ReplaceUser)
 }
 
 // SCIMUsersPatch answers PATCH /Users/{id}.
 func (h *Handlers) SCIMUsersPatch(c echo.Context) error {
-	id, err := scimID(c)
-	if err != nil {
-		return err
-	}
-	body, err := scimBody(c)
-	if err != nil {
-		return err
-	}
-	ops, err := scim.DecodePatch(body)
-	if err != nil {
-		return err
-	}
-	u, err := h.SCIM.PatchUser(c.Request().Context(), scimToken(c), id, ops)
-	if err != nil {
-		return err
-	}
-	return scimJSON(c, http.StatusOK, u)
+	return scimUpdate(c, scim.DecodePatch, h.SCIM.PatchUser)
 }
 
 // SCIMUsersDelete answers DELETE /Users/{id}.
@@ -267,44 +259,12 @@ func (h *Handlers) SCIMGroupsCreate(c echo.Context) error {
 
 // SCIMGroupsReplace answers PUT /Groups/{id}.
 func (h *Handlers) SCIMGroupsReplace(c echo.Context) error {
-	id, err := scimID(c)
-	if err != nil {
-		return err
-	}
-	body, err := scimBody(c)
-	if err != nil {
-		return err
-	}
-	in, err := scim.DecodeGroup(body)
-	if err != nil {
-		return err
-	}
-	g, err := h.SCIM.ReplaceGroup(c.Request().Context(), scimToken(c), id, in)
-	if err != nil {
-		return err
-	}
-	return scimJSON(c, http.StatusOK, g)
+	return scimUpdate(c, scim.DecodeGroup, h.SCIM.ReplaceGroup)
 }
 
 // SCIMGroupsPatch answers PATCH /Groups/{id}.
 func (h *Handlers) SCIMGroupsPatch(c echo.Context) error {
-	id, err := scimID(c)
-	if err != nil {
-		return err
-	}
-	body, err := scimBody(c)
-	if err != nil {
-		return err
-	}
-	ops, err := scim.DecodePatch(body)
-	if err != nil {
-		return err
-	}
-	g, err := h.SCIM.PatchGroup(c.Request().Context(), scimToken(c), id, ops)
-	if err != nil {
-		return err
-	}
-	return scimJSON(c, http.StatusOK, g)
+	return scimUpdate(c, scim.DecodePatch, h.SCIM.PatchGroup)
 }
 
 // SCIMGroupsDelete answers DELETE /Groups/{id}.

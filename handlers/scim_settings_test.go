@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/tenant"
 	"accute/internal/testutil"
@@ -39,7 +39,7 @@ func TestSCIMSettingsTokensAreShownOnceAndStoredHashed(t *testing.T) {
 	}
 	// Only the hash is kept, and the token is never shown again.
 	err := app.Store.InOrg(context.Background(), org.ID, func(q *db.Queries) error {
-		row, err := q.GetScimTokenByHash(context.Background(), db.GetScimTokenByHashParams{OrganizationID: org.ID, TokenHash: auth.HashToken(token)})
+		row, err := q.GetScimTokenByHash(context.Background(), db.GetScimTokenByHashParams{OrganizationID: org.ID, TokenHash: crypto.HashToken(token)})
 		if err == nil && (row.Name != "Entra" || row.Hint != token[len(token)-4:]) {
 			t.Errorf("stored %+v", row)
 		}
@@ -112,7 +112,7 @@ func scimFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User
 	t.Helper()
 	ctx := context.Background()
 	err := app.Store.InOrg(ctx, org.ID, func(q *db.Queries) error {
-		_, hash := auth.NewToken()
+		_, hash := crypto.NewToken()
 		tok, err := q.CreateScimToken(ctx, db.CreateScimTokenParams{OrganizationID: org.ID, Name: "Fixture token", TokenHash: hash, Hint: "abcd", CreatedBy: &owner.ID})
 		if err != nil {
 			return err

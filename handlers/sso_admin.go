@@ -79,12 +79,12 @@ func (h *Handlers) AdminSSODomainUnverify(c echo.Context) error {
 }
 
 func adminDomainIDs(c echo.Context) (uuid.UUID, uuid.UUID, error) {
-	orgID, err1 := uuid.Parse(c.Param("org"))
-	id, err2 := uuid.Parse(c.Param("id"))
-	if err1 != nil || err2 != nil {
-		return uuid.Nil, uuid.Nil, echo.ErrNotFound
+	orgID, err := pathUUID(c, "org")
+	if err != nil {
+		return uuid.Nil, uuid.Nil, err
 	}
-	return orgID, id, nil
+	id, err := pathUUID(c, "id")
+	return orgID, id, err
 }
 
 func adminDomainRefusal(err error) error {

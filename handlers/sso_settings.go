@@ -119,7 +119,7 @@ func (h *Handlers) SSOGroupsCreate(c echo.Context) error {
 
 // SSOGroupsDelete removes a group mapping.
 func (h *Handlers) SSOGroupsDelete(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func (h *Handlers) SSODomainsCreate(c echo.Context) error {
 
 // SSODomainsDelete removes an e-mail domain (owners).
 func (h *Handlers) SSODomainsDelete(c echo.Context) error {
-	id, err := memberPathID(c, "id")
+	id, err := pathUUID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -100,9 +100,9 @@ func (h *Handlers) TokensCreate(c echo.Context) error {
 
 // TokensRevoke revokes one of the user's tokens.
 func (h *Handlers) TokensRevoke(c echo.Context) error {
-	id, err := uuid.Parse(c.Param("id"))
+	id, err := pathUUID(c, "id")
 	if err != nil {
-		return echo.ErrNotFound
+		return err
 	}
 	p := principal(c)
 	tok, err := h.APITokens.RevokePAT(c.Request().Context(), tenant.User{ID: p.User.ID, Email: p.User.Email}, id)

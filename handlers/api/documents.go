@@ -166,7 +166,7 @@ func uploadError(err error) error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &refusal):
-		if strings.Contains(refusal.Reason, "larger than the limit") {
+		if refusal.TooLarge {
 			return errorf(http.StatusRequestEntityTooLarge, refusal.Reason)
 		}
 		return errorf(http.StatusUnprocessableEntity, refusal.Reason)

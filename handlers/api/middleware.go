@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/store"
 	"accute/internal/tenant"
 )
@@ -120,8 +120,7 @@ func (a *API) authenticate(orgRoute bool) echo.MiddlewareFunc {
 }
 
 func (a *API) enterPAT(c echo.Context, next echo.HandlerFunc, token, slug string, orgRoute bool) error {
-	sum := sha256.Sum256([]byte(token))
-	if err := a.limit(c, "api:pat:"+hex.EncodeToString(sum[:12])); err != nil {
+	if err := a.limit(c, "api:pat:"+hex.EncodeToString(crypto.HashToken(token)[:12])); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()

@@ -25,11 +25,12 @@ const (
 	maxModel        = 100
 )
 
-// Refusals of the marketplace (shown as they are; 409 or 404 in the web layer).
+// Refusals of the marketplace (409 or 404 in the web layer, which words
+// them for people).
 var (
-	ErrAlreadyInstalled = errors.New("This agent is already installed.")
+	ErrAlreadyInstalled = errors.New("agent already installed")
 	ErrNotInstalled     = fmt.Errorf("%w: agent not installed", store.ErrNotFound)
-	ErrUnavailable      = errors.New("This agent is not available at the moment; the platform has withdrawn it from the marketplace.")
+	ErrUnavailable      = errors.New("agent withdrawn from the marketplace")
 )
 
 // Service is the registry and the marketplace.

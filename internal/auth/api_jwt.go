@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"accute/internal/audit"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/store"
 )
@@ -123,9 +124,8 @@ func (a *APITokens) IssueTokens(ctx context.Context, user db.User) (TokenPair, e
 
 func (a *APITokens) issue(ctx context.Context, q *db.Queries, userID uuid.UUID, version int32, family uuid.UUID) (TokenPair, error) {
 	now := time.Now()
-	raw, _ := NewToken()
-	refresh := RefreshPrefix + raw
-	hash := HashToken(refresh)
+	refresh := RefreshPrefix + crypto.RandomToken()
+	hash := crypto.HashToken(refresh)
 	if err := q.CreateRefreshToken(ctx, db.CreateRefreshTokenParams{
 		FamilyID: family, UserID: userID, TokenHash: hash, SessionVersion: version, ExpiresAt: now.Add(a.RefreshTTL),
 	}); err != nil {
@@ -151,7 +151,7 @@ func (a *APITokens) Refresh(ctx context.Context, refresh string) (TokenPair, err
 	err := a.Store.InTx(ctx, func(q *db.Queries) error {
 		// FOR UPDATE: two concurrent uses of one token are one use and one
 		// reuse, never two successes.
-		rt, err := q.GetRefreshTokenForUpdate(ctx, HashToken(refresh))
+		rt, err := q.GetRefreshTokenForUpdate(ctx, crypto.HashToken(refresh))
 		if errors.Is(store.MapError(err), store.ErrNotFound) {
 			outcome = ErrInvalidRefreshToken
 			return nil
@@ -212,7 +212,7 @@ func (a *APITokens) RevokeRefresh(ctx context.Context, refresh string) error {
 		return ErrInvalidRefreshToken
 	}
 	err := a.Store.InTx(ctx, func(q *db.Queries) error {
-		rt, err := q.GetRefreshTokenForUpdate(ctx, HashToken(refresh))
+		rt, err := q.GetRefreshTokenForUpdate(ctx, crypto.HashToken(refresh))
 		if err != nil {
 			return err
 		}

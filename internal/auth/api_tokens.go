@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"accute/internal/audit"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/store"
@@ -71,7 +72,7 @@ func NewPAT(orgID uuid.UUID) (token string, hash []byte, hint string) {
 	copy(b, orgID[:])
 	_, _ = rand.Read(b[16:])
 	token = PATPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token), token[len(token)-4:]
+	return token, crypto.HashToken(token), token[len(token)-4:]
 }
 
 // ParsePAT extracts the organization id from a token and hashes it; ok is
@@ -89,7 +90,7 @@ func ParsePAT(token string) (orgID uuid.UUID, hash []byte, ok bool) {
 	if err != nil || orgID == uuid.Nil {
 		return uuid.Nil, nil, false
 	}
-	return orgID, HashToken(token), true
+	return orgID, crypto.HashToken(token), true
 }
 
 // PATInput is the create-token form.

@@ -3,9 +3,6 @@
 package auth
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"unicode/utf8"
 
@@ -38,20 +35,6 @@ func HashPassword(pw string, cost int) (string, error) {
 // CheckPassword compares in constant time; false for any mismatch.
 func CheckPassword(hash, pw string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
-}
-
-// NewToken returns a random URL-safe token and the hash to store.
-func NewToken() (token string, hash []byte) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, HashToken(token)
-}
-
-// HashToken is how tokens are stored and looked up.
-func HashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
 }
 
 // Errors returned to handlers.

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"accute/internal/audit"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/notify"
@@ -187,7 +188,7 @@ func (s *Service) RecordLogout(ctx context.Context, userID uuid.UUID) {
 }
 
 func (s *Service) queueVerification(ctx context.Context, q *db.Queries, user db.User) error {
-	token, hash := NewToken()
+	token, hash := crypto.NewToken()
 	if err := q.InvalidateEmailTokens(ctx, db.InvalidateEmailTokensParams{UserID: user.ID, Purpose: "verify_email"}); err != nil {
 		return err
 	}
@@ -222,7 +223,7 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (uuid.UUID, err
 	var uid uuid.UUID
 	err := s.Store.InTx(ctx, func(q *db.Queries) error {
 		var err error
-		uid, err = q.ConsumeEmailToken(ctx, db.ConsumeEmailTokenParams{TokenHash: HashToken(token), Purpose: "verify_email"})
+		uid, err = q.ConsumeEmailToken(ctx, db.ConsumeEmailTokenParams{TokenHash: crypto.HashToken(token), Purpose: "verify_email"})
 		if err != nil {
 			return err
 		}
@@ -249,7 +250,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		if err != nil {
 			return err
 		}
-		token, hash := NewToken()
+		token, hash := crypto.NewToken()
 		if err := q.InvalidateEmailTokens(ctx, db.InvalidateEmailTokensParams{UserID: u.ID, Purpose: "reset_password"}); err != nil {
 			return err
 		}
@@ -271,7 +272,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 
 // CheckResetToken reports whether a reset token is still usable.
 func (s *Service) CheckResetToken(ctx context.Context, token string) bool {
-	_, err := s.Store.Q().PeekEmailToken(ctx, db.PeekEmailTokenParams{TokenHash: HashToken(token), Purpose: "reset_password"})
+	_, err := s.Store.Q().PeekEmailToken(ctx, db.PeekEmailTokenParams{TokenHash: crypto.HashToken(token), Purpose: "reset_password"})
 	return err == nil
 }
 
@@ -288,7 +289,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (db
 	}
 	var user db.User
 	err = s.Store.InTx(ctx, func(q *db.Queries) error {
-		uid, err := q.ConsumeEmailToken(ctx, db.ConsumeEmailTokenParams{TokenHash: HashToken(token), Purpose: "reset_password"})
+		uid, err := q.ConsumeEmailToken(ctx, db.ConsumeEmailTokenParams{TokenHash: crypto.HashToken(token), Purpose: "reset_password"})
 		if err != nil {
 			return err
 		}

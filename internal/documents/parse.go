@@ -75,7 +75,7 @@ type Parsers map[string]Parser
 // DefaultParsers are the parsers this package has.
 func DefaultParsers() Parsers {
 	return Parsers{
-		TypeTXT.Key:  ParserFunc(parseText),
+		TypeTXT.Key:  libraryParser(parse.KindTXT),
 		TypeCSV.Key:  ParserFunc(parseCSV),
 		TypePDF.Key:  libraryParser(parse.KindPDF),
 		TypeDOCX.Key: libraryParser(parse.KindDOCX),
@@ -98,7 +98,7 @@ var Limits = struct {
 	Time     time.Duration // per document
 	Chunks   int
 	Text     int // bytes of text in all
-	ChunkLen int // bytes of text per chunk, roughly
+	ChunkLen int // bytes of text per CSV chunk, roughly
 }{Time: 2 * time.Minute, Chunks: 20000, Text: 32 << 20, ChunkLen: 4000}
 
 // errTooMuchText stops a parser that passes Limits.

@@ -9,9 +9,8 @@ import (
 	"accute/internal/documents/parse"
 )
 
-// libraryParser extracts a PDF, Word document or workbook with
-// internal/documents/parse and emits its search-sized chunks with their
-// exact places (parse.Chunk.Ref). A document the library cannot read
+// libraryParser extracts a file of kind with internal/documents/parse
+// and emits its search-sized chunks with their exact places (parse.Chunk.Ref). A document the library cannot read
 // (damaged, password-protected, over a limit) is a *ParseFailure with
 // parse.Reason; a cancelled context stays an error, so the job retries.
 // A document without any text (a scan OCR could not read) is ErrNoText.

@@ -200,7 +200,9 @@ func (s *Service) storeBlob(ctx context.Context, a Actor, filename string, conte
 	objKey := blobKey(a.OrgID, blobID)
 	if _, err := s.Backend.Put(ctx, objKey, enc); err != nil {
 		if errors.Is(err, errTooLarge) {
-			return stored{}, refuse("%s is larger than the limit of %s.", displayName(filename), FormatBytes(s.MaxBytes))
+			r := refuse("%s is larger than the limit of %s.", displayName(filename), FormatBytes(s.MaxBytes))
+			r.TooLarge = true
+			return stored{}, r
 		}
 		return stored{}, fmt.Errorf("store upload: %w", err)
 	}

@@ -61,8 +61,10 @@ var extTypes = map[string]string{
 }
 
 // Refusal is an upload turned away, with a message for the user.
+// TooLarge marks a file over the size limit (413 rather than 422).
 type Refusal struct {
-	Reason string
+	Reason   string
+	TooLarge bool
 }
 
 func (r *Refusal) Error() string { return r.Reason }

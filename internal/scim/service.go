@@ -14,6 +14,7 @@ import (
 
 	"accute/internal/audit"
 	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/store"
@@ -63,7 +64,7 @@ func newToken(org uuid.UUID) (string, []byte) {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	raw := TokenPrefix + hex.EncodeToString(org[:]) + "_" + base64.RawURLEncoding.EncodeToString(secret)
-	return raw, auth.HashToken(raw)
+	return raw, crypto.HashToken(raw)
 }
 
 // parseToken takes the organization id out of a token.
@@ -96,7 +97,7 @@ func (s *Service) Authenticate(ctx context.Context, header string) (Token, error
 	if !ok {
 		return Token{}, ErrUnauthorized
 	}
-	hash := auth.HashToken(raw)
+	hash := crypto.HashToken(raw)
 	var tok Token
 	err := s.Store.InOrg(ctx, org, func(q *db.Queries) error {
 		row, err := q.UseScimToken(ctx, db.UseScimTokenParams{OrganizationID: org, TokenHash: hash})

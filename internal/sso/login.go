@@ -2,7 +2,6 @@ package sso
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"accute/internal/audit"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/store"
 )
@@ -49,11 +49,7 @@ func refused(reason, message string) *LoginError {
 }
 
 // NewBrowserToken returns a random value for the SAML tracking cookie.
-func NewBrowserToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func NewBrowserToken() string { return crypto.RandomToken() }
 
 // Resolve finds the organization to sign in with from what the user typed
 // on the SSO page: a work e-mail address (its verified domain) or an

@@ -3,14 +3,14 @@ package store_test
 import (
 	"context"
 
-	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/testutil"
 )
 
 // populateSCIM gives org one row in each SCIM table.
 func populateSCIM(ctx context.Context, q *db.Queries, org db.Organization, owner db.User) error {
-	_, hash := auth.NewToken()
+	_, hash := crypto.NewToken()
 	if _, err := q.CreateScimToken(ctx, db.CreateScimTokenParams{OrganizationID: org.ID, Name: "Fixture", TokenHash: hash, Hint: "abcd", CreatedBy: &owner.ID}); err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"accute/internal/audit"
-	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/store"
 	"accute/internal/testutil"
@@ -56,7 +56,7 @@ func populate(t *testing.T, s *store.Store, f testutil.Factory, org db.Organizat
 	client := f.Client(org, "")
 	f.Contact(org, client, "Pat Contact")
 	err := s.InOrg(ctx, org.ID, func(q *db.Queries) error {
-		_, hash := auth.NewToken()
+		_, hash := crypto.NewToken()
 		if _, err := q.CreateInvitation(ctx, db.CreateInvitationParams{OrganizationID: org.ID, Email: testutil.Unique("inv") + "@example.test", Role: "staff", TokenHash: hash, InvitedBy: &owner.ID, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package tenant
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"accute/internal/audit"
 	"accute/internal/billing"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/notify"
@@ -53,14 +53,7 @@ func newInvitationToken(orgID uuid.UUID) (token string, hash []byte) {
 	copy(b, orgID[:])
 	_, _ = rand.Read(b[16:])
 	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashToken(token)
-}
-
-// hashToken is auth.HashToken (SHA-256 of the token text); package auth
-// imports tenant, so it cannot be imported here.
-func hashToken(token string) []byte {
-	sum := sha256.Sum256([]byte(token))
-	return sum[:]
+	return token, crypto.HashToken(token)
 }
 
 // invitationOrg extracts the organization id from a token.
@@ -202,7 +195,7 @@ type InvitationInfo struct {
 // pendingInvitation loads the invitation a token names and checks it can
 // still be accepted. It runs inside the organization's transaction.
 func pendingInvitation(ctx context.Context, q *db.Queries, orgID uuid.UUID, token string) (db.GetInvitationByTokenRow, RoleChoice, error) {
-	inv, err := q.GetInvitationByToken(ctx, db.GetInvitationByTokenParams{OrganizationID: orgID, TokenHash: hashToken(token)})
+	inv, err := q.GetInvitationByToken(ctx, db.GetInvitationByTokenParams{OrganizationID: orgID, TokenHash: crypto.HashToken(token)})
 	if errors.Is(store.MapError(err), store.ErrNotFound) {
 		return inv, RoleChoice{}, ErrInvitationInvalid
 	}

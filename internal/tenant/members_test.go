@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"accute/internal/crypto"
 )
 
 func TestInvitationTokenCarriesOrganization(t *testing.T) {
@@ -17,7 +19,7 @@ func TestInvitationTokenCarriesOrganization(t *testing.T) {
 	if !ok || got != org {
 		t.Fatalf("org = %v %v, want %v", got, ok, org)
 	}
-	if string(hashToken(token)) != string(hash) {
+	if string(crypto.HashToken(token)) != string(hash) {
 		t.Fatal("hash mismatch")
 	}
 	other, _ := newInvitationToken(org)

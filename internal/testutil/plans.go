@@ -21,4 +21,3 @@ func (f Factory) Plan(org db.Organization, plan string) db.Organization {
 	}
 	return org
 }
-

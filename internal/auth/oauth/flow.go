@@ -1,8 +1,6 @@
 package oauth
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"time"
@@ -52,12 +50,6 @@ func DecodeFlow(s string) (Flow, error) {
 
 func (f Flow) expired(now time.Time) bool {
 	return now.Sub(time.Unix(f.Created, 0)) > FlowTTL || f.Created > now.Add(time.Minute).Unix()
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Refusal is a sign-in or link that cannot go ahead. Message is written for

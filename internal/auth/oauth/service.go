@@ -20,6 +20,7 @@ import (
 
 	"accute/internal/audit"
 	"accute/internal/auth"
+	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/form"
 	"accute/internal/store"
@@ -167,7 +168,7 @@ func (s *Service) Begin(ctx context.Context, key, mode string, userID uuid.UUID,
 	if err != nil {
 		return "", Flow{}, &Unavailable{err}
 	}
-	f := Flow{Provider: key, State: randomToken(), Mode: mode, Next: next, Created: time.Now().Unix()}
+	f := Flow{Provider: key, State: crypto.RandomToken(), Mode: mode, Next: next, Created: time.Now().Unix()}
 	if mode == ModeLink {
 		f.UserID = userID.String()
 	}
@@ -186,7 +187,7 @@ func (s *Service) Begin(ctx context.Context, key, mode string, userID uuid.UUID,
 		if err != nil {
 			return "", Flow{}, &Unavailable{err}
 		}
-		f.Verifier, f.Nonce = oauth2.GenerateVerifier(), randomToken()
+		f.Verifier, f.Nonce = oauth2.GenerateVerifier(), crypto.RandomToken()
 		q := u.Query()
 		q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(f.Verifier))
 		q.Set("code_challenge_method", "S256")
@@ -432,7 +433,7 @@ func (s *Service) SignIn(ctx context.Context, id Identity) (Result, error) {
 				res.User, res.Linked = u, true
 			case errors.Is(store.MapError(err), store.ErrNotFound):
 				if hash == "" {
-					if hash, err = auth.HashPassword(randomToken()[:40], s.Cost); err != nil {
+					if hash, err = auth.HashPassword(crypto.RandomToken()[:40], s.Cost); err != nil {
 						return err
 					}
 				}
