@@ -271,7 +271,7 @@ func TestLastOwnerCannotLeaveBeDemotedOrRemoved(t *testing.T) {
 	// cannot remove them.
 	secondM, _ := teamMembership(t, app, org, second.ID)
 	ownerC.PostForm(teamMemberURL(org, secondM, "remove"), nil).AssertStatus(http.StatusForbidden)
-	res = ownerC.PostForm("/o/"+org.Slug+"/leave", nil).AssertStatus(http.StatusSeeOther)
+	ownerC.PostForm("/o/"+org.Slug+"/leave", nil).AssertStatus(http.StatusSeeOther)
 	if _, ok := teamMembership(t, app, org, owner.ID); ok {
 		t.Fatal("still a member after leaving")
 	}
