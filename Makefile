@@ -24,8 +24,8 @@ help: ## Show this help
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-deps: ## Install missing system packages (PostgreSQL server, Chromium) when root; otherwise say what to install
-	@bash scripts/deps.sh postgres chromium
+deps: ## Install missing system packages (PostgreSQL server, Chromium, Tesseract OCR) when root; otherwise say what to install
+	@bash scripts/deps.sh postgres chromium ocr
 
 generate: ## Regenerate templ components and sqlc queries
 	go tool templ generate
@@ -66,7 +66,7 @@ run: ## Run the app; with no DATABASE_URL, a private PostgreSQL under .data/ (mi
 	./bin/accute serve
 
 test: ## Run every test (race detector, real PostgreSQL, headless Chromium)
-	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh chromium; else bash scripts/deps.sh postgres chromium; fi
+	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh chromium ocr; else bash scripts/deps.sh postgres chromium ocr; fi
 	bash scripts/test.sh test
 
 fuzz: ## Run each Fuzz* target for FUZZTIME (30s)

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages the build and tests need, when missing.
 #
-#   scripts/deps.sh [postgres] [chromium] [make]   (default: postgres chromium)
+#   scripts/deps.sh [postgres] [chromium] [ocr] [make]   (default: postgres chromium)
+#
+# ocr: Tesseract and poppler's pdftoppm, which read scanned PDF pages
+# (optional for the app: without them such pages are marked "no text").
 #
 # Everything present: returns at once, without calling apt. Something missing:
 # as root, installs it from Debian (one `apt-get update`); otherwise names the
@@ -31,6 +34,8 @@ have_chromium() {
 	command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1
 }
 
+have_ocr() { command -v tesseract >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; }
+
 have_make() { command -v make >/dev/null 2>&1; }
 
 missing=()
@@ -38,13 +43,23 @@ for w in "${want[@]}"; do
 	case "$w" in
 	postgres) have_postgres || missing+=(postgresql) ;;
 	chromium) have_chromium || missing+=(chromium) ;;
+	ocr) have_ocr || missing+=(tesseract-ocr tesseract-ocr-eng poppler-utils) ;;
 	make) have_make || missing+=(make) ;;
-	*) echo "deps.sh: unknown dependency '$w' (known: postgres chromium make)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown dependency '$w' (known: postgres chromium ocr make)" >&2; exit 2 ;;
 	esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
+	# OCR is optional: without it, only say so.
+	only_ocr=1
+	for m in "${missing[@]}"; do
+		case "$m" in tesseract-ocr | tesseract-ocr-eng | poppler-utils) ;; *) only_ocr= ;; esac
+	done
+	if [ -n "$only_ocr" ]; then
+		echo "note: Tesseract OCR is not installed (sudo apt-get install -y tesseract-ocr poppler-utils); OCR tests are skipped." >&2
+		exit 0
+	fi
 	{
 		echo
 		echo "Missing system packages: ${missing[*]}"
@@ -55,6 +70,9 @@ if [ "$(id -u)" != 0 ]; then
 		case " ${missing[*]} " in *" postgresql "*)
 			echo "(postgresql gives the server binaries under /usr/lib/postgresql/*/bin that the"
 			echo " private development and test databases run from; or set DATABASE_URL / TEST_DATABASE_URL.)" ;;
+		esac
+		case " ${missing[*]} " in *" tesseract-ocr "*)
+			echo "(tesseract-ocr and poppler-utils read scanned PDF pages; without them the OCR tests are skipped.)" ;;
 		esac
 		case " ${missing[*]} " in *" chromium "*)
 			echo "(chromium runs the browser tests headless; or point ACCUTE_CHROMIUM at a Chromium/Chrome binary.)" ;;
