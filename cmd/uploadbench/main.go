@@ -11,19 +11,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"hash"
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/textproto"
@@ -33,12 +30,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"accute/internal/benchutil"
 )
 
 const demoPassword = "bench-password-2026"
@@ -55,11 +51,8 @@ func main() {
 
 func run(size, maxGrowth int64) error {
 	ctx := context.Background()
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	dsn, err := freshDatabase(ctx, admin, "accute_bench_upload")
+	admin := benchutil.AdminURL()
+	dsn, err := benchutil.FreshDatabase(ctx, admin, "accute_bench_upload")
 	if err != nil {
 		return err
 	}
@@ -74,7 +67,7 @@ func run(size, maxGrowth int64) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	port, err := freePort()
+	port, err := benchutil.FreePort()
 	if err != nil {
 		return err
 	}
@@ -89,7 +82,7 @@ func run(size, maxGrowth int64) error {
 		return err
 	}
 	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	if err := waitReady(base); err != nil {
+	if err := benchutil.WaitReady(base); err != nil {
 		return err
 	}
 	client, err := login(base)
@@ -134,7 +127,7 @@ func run(size, maxGrowth int64) error {
 	if n != size || got != sum {
 		return fmt.Errorf("downloaded %d bytes with sha256 %s; uploaded %d with %s", n, got, size, sum)
 	}
-	hwm, _ := status(pid, "VmHWM:")
+	hwm, _ := benchutil.ProcStatus(pid, "VmHWM:")
 
 	mb := func(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
 	rate := func(d time.Duration) string { return fmt.Sprintf("%.0f MB/s", float64(size)/1e6/d.Seconds()) }
@@ -267,68 +260,7 @@ func (s *sampler) stop() int64 {
 	return s.peak.Load()
 }
 
-func rss(pid int) (int64, error) { return status(pid, "VmRSS:") }
-
-// status reads a memory line of /proc/PID/status, in bytes.
-func status(pid int, key string) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), key); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New(key + " not found")
-}
-
-func freshDatabase(ctx context.Context, admin, name string) (string, error) {
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return "", fmt.Errorf("connect to %s: %w (run through `make bench`)", admin, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		return "", err
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", err
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitReady(base string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return errors.New("server did not become ready in 60s")
-}
+func rss(pid int) (int64, error) { return benchutil.ProcStatus(pid, "VmRSS:") }
 
 func login(base string) (*http.Client, error) {
 	jar, _ := cookiejar.New(nil)
