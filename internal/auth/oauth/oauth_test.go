@@ -189,3 +189,46 @@ func TestSignInRespectsSSORequiredDomains(t *testing.T) {
 		t.Fatalf("other domain: %+v %v", res, err)
 	}
 }
+
+func TestGitHubUsesPKCE(t *testing.T) {
+	idp := oauthtest.New(t)
+	idp.SetUser(oauthtest.User{Subject: "4242", Email: "Dev@Example.test", EmailVerified: true, Name: "Dev"})
+	spec := oauth.GitHubSpec(idp.ClientID, idp.ClientSecret)
+	spec.AuthURL, spec.TokenURL = idp.URL+"/login/oauth/authorize", idp.URL+"/login/oauth/access_token"
+	spec.ProfileURL, spec.EmailsURL = idp.URL+"/user", idp.URL+"/user/emails"
+	svc := service(t, spec)
+
+	authURL, flow, err := svc.Begin(context.Background(), oauth.GitHub, oauth.ModeLogin, uuid.Nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") != oauth2.S256ChallengeFromVerifier(flow.Verifier) || q.Has("nonce") {
+		t.Fatalf("authorization URL %s", authURL)
+	}
+	id, err := svc.Complete(context.Background(), oauth.GitHub, flow, visit(t, authURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Subject != "4242" || id.Email != "dev@example.test" || !id.EmailVerified || id.Name != "Dev" {
+		t.Fatalf("identity %+v", id)
+	}
+
+	// The code exchanged with another flow's verifier is refused.
+	authURL, flow, _ = svc.Begin(context.Background(), oauth.GitHub, oauth.ModeLogin, uuid.Nil, "")
+	answer := visit(t, authURL)
+	_, other, _ := svc.Begin(context.Background(), oauth.GitHub, oauth.ModeLogin, uuid.Nil, "")
+	other.State = flow.State
+	before := idp.PKCEFailures()
+	var r *oauth.Refusal
+	if _, err := svc.Complete(context.Background(), oauth.GitHub, other, answer); !errors.As(err, &r) || r.Status != 401 {
+		t.Fatalf("wrong verifier: %v", err)
+	}
+	if idp.PKCEFailures() != before+1 {
+		t.Fatal("the provider did not see a PKCE failure")
+	}
+}

@@ -181,20 +181,21 @@ func (s *Service) Begin(ctx context.Context, key, mode string, userID uuid.UUID,
 		return "", Flow{}, &Unavailable{err}
 	}
 	// goth's providers take per-request options only through the URL, so
-	// PKCE and the nonce are added to it here.
-	if p.spec.kind == kindOIDC {
-		u, err := url.Parse(authURL)
-		if err != nil {
-			return "", Flow{}, &Unavailable{err}
-		}
-		f.Verifier, f.Nonce = oauth2.GenerateVerifier(), crypto.RandomToken()
-		q := u.Query()
-		q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(f.Verifier))
-		q.Set("code_challenge_method", "S256")
-		q.Set("nonce", f.Nonce)
-		u.RawQuery = q.Encode()
-		authURL = u.String()
+	// PKCE (every provider) and the nonce (OpenID Connect) are added here.
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return "", Flow{}, &Unavailable{err}
 	}
+	f.Verifier = oauth2.GenerateVerifier()
+	q := u.Query()
+	q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(f.Verifier))
+	q.Set("code_challenge_method", "S256")
+	if p.spec.kind == kindOIDC {
+		f.Nonce = crypto.RandomToken()
+		q.Set("nonce", f.Nonce)
+	}
+	u.RawQuery = q.Encode()
+	authURL = u.String()
 	f.Goth = sess.Marshal()
 	return authURL, f, nil
 }
@@ -248,21 +249,31 @@ func (s *Service) complete(ctx context.Context, key string, f Flow, params url.V
 	if err != nil {
 		return Identity{}, ErrNoFlow
 	}
+	if p.spec.kind == kindGitHub {
+		// goth's GitHub provider cannot send the PKCE verifier: the code
+		// is exchanged here, and goth fetches the profile.
+		gs, ok := sess.(*github.Session)
+		if !ok {
+			return Identity{}, &Unavailable{errors.New("unexpected session type")}
+		}
+		cfg := oauth2.Config{
+			ClientID: p.spec.ClientID, ClientSecret: p.spec.ClientSecret, Scopes: p.spec.Scopes,
+			Endpoint:    oauth2.Endpoint{AuthURL: p.spec.AuthURL, TokenURL: p.spec.TokenURL},
+			RedirectURL: s.CallbackURL(p.spec.Key),
+		}
+		tok, err := cfg.Exchange(context.WithValue(ctx, oauth2.HTTPClient, s.HTTP), code, oauth2.VerifierOption(f.Verifier))
+		if err != nil {
+			return Identity{}, exchangeError(p, err)
+		}
+		gs.AccessToken = tok.AccessToken
+		return s.githubIdentity(ctx, p, gp, sess)
+	}
 	exchange := url.Values{"code": {code}}
 	if f.Verifier != "" {
 		exchange.Set("code_verifier", f.Verifier)
 	}
 	if _, err := sess.Authorize(gp, exchange); err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) {
-			// The provider refused the code: used, expired, or the PKCE
-			// verifier does not match the challenge (code injection).
-			return Identity{}, &Refusal{401, "We could not complete the sign-in with " + p.spec.Label + ". Please try again.", "code exchange refused: " + re.ErrorCode}
-		}
-		return Identity{}, &Unavailable{err}
-	}
-	if p.spec.kind == kindGitHub {
-		return s.githubIdentity(ctx, p, gp, sess)
+		return Identity{}, exchangeError(p, err)
 	}
 	os, ok := sess.(*openidConnect.Session)
 	if !ok {
@@ -284,6 +295,17 @@ func (s *Service) complete(ctx context.Context, key string, f Flow, params url.V
 		Provider: key, Issuer: iss, Subject: sub, Email: email,
 		EmailVerified: email != "" && form.ValidEmail(email) && p.spec.emailVerified(claims), Name: name,
 	}, nil
+}
+
+// exchangeError words a failed code exchange: a refusal by the provider
+// (the code was used or expired, or the PKCE verifier does not match the
+// challenge: code injection), or the provider being unreachable.
+func exchangeError(p *provider, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return &Refusal{401, "We could not complete the sign-in with " + p.spec.Label + ". Please try again.", "code exchange refused: " + re.ErrorCode}
+	}
+	return &Unavailable{err}
 }
 
 func providerError(label, code, desc string) *Refusal {

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -91,6 +92,12 @@ func New(t testing.TB) *Server {
 	mux.HandleFunc("GET /authorize", s.authorize)
 	mux.HandleFunc("POST /token", s.token)
 	mux.HandleFunc("GET /userinfo", s.userinfo)
+	// GitHub's OAuth 2.0 (not OpenID Connect): its paths, no openid scope,
+	// the profile and e-mail addresses at /user and /user/emails.
+	mux.HandleFunc("GET /login/oauth/authorize", s.authorize)
+	mux.HandleFunc("POST /login/oauth/access_token", s.token)
+	mux.HandleFunc("GET /user", s.githubUser)
+	mux.HandleFunc("GET /user/emails", s.githubEmails)
 	s.Server = httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s
@@ -188,7 +195,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 	case deny != "":
 		reply.Set("error", deny)
 		reply.Set("error_description", "The user declined to sign in.")
-	case q.Get("response_type") != "code" || !strings.Contains(" "+q.Get("scope")+" ", " openid "):
+	case q.Get("response_type") != "code" || (r.URL.Path == "/authorize" && !strings.Contains(" "+q.Get("scope")+" ", " openid ")):
 		reply.Set("error", "invalid_request")
 	case q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256":
 		reply.Set("error", "invalid_request")
@@ -283,15 +290,43 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+// bearer is the user an access token was issued to; false after it
+// answered 401.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request) (User, bool) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		// GitHub also takes "token <access token>".
+		token, ok = strings.CutPrefix(r.Header.Get("Authorization"), "token ")
+	}
 	s.mu.Lock()
 	u, found := s.access[token]
 	s.mu.Unlock()
 	if !ok || !found {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
-		return
+		return User{}, false
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sub": u.Subject, "email": u.Email, "email_verified": u.EmailVerified, "name": u.Name})
+	return u, true
+}
+
+func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
+	if u, ok := s.bearer(w, r); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"sub": u.Subject, "email": u.Email, "email_verified": u.EmailVerified, "name": u.Name})
+	}
+}
+
+// githubUser is GitHub's profile: a numeric id (the user's Subject must
+// be digits for GitHub flows), login, name, and no e-mail (private).
+func (s *Server) githubUser(w http.ResponseWriter, r *http.Request) {
+	if u, ok := s.bearer(w, r); ok {
+		id, _ := strconv.ParseInt(u.Subject, 10, 64)
+		writeJSON(w, http.StatusOK, map[string]any{"id": id, "login": "person", "name": u.Name, "email": nil})
+	}
+}
+
+// githubEmails lists the user's one address as primary.
+func (s *Server) githubEmails(w http.ResponseWriter, r *http.Request) {
+	if u, ok := s.bearer(w, r); ok {
+		writeJSON(w, http.StatusOK, []map[string]any{{"email": u.Email, "primary": true, "verified": u.EmailVerified}})
+	}
 }
