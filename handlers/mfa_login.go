@@ -128,19 +128,24 @@ func (h *Handlers) secondFactorExpired(c echo.Context) error {
 	return h.redirect(c, "/login")
 }
 
-// rememberCookie is the "remember this device" cookie: HttpOnly, sent only
-// to the login pages, signed (see auth.MFA.RememberDevice).
+// rememberCookie is the "remember this device" cookie: HttpOnly, signed
+// (see auth.MFA.RememberDevice). Its path is the whole site, because every
+// way of signing in ends in signIn: the password form under /login, and
+// the OAuth and SSO callbacks under /auth and /sso.
 func (h *Handlers) rememberCookie(token string, exp time.Time) *http.Cookie {
 	return &http.Cookie{
-		Name: auth.RememberCookie, Value: token, Path: "/login", Expires: exp, MaxAge: int(auth.RememberDeviceFor / time.Second),
+		Name: auth.RememberCookie, Value: token, Path: "/", Expires: exp, MaxAge: int(auth.RememberDeviceFor / time.Second),
 		HttpOnly: true, Secure: h.Config.Production(), SameSite: http.SameSiteLaxMode,
 	}
 }
 
 // clearRememberedDevice deletes this browser's remember-device cookie
-// (the server-side revocation is the MFA reset itself).
+// (the server-side revocation is the MFA reset itself), also one set
+// under /login by earlier versions.
 func (h *Handlers) clearRememberedDevice(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: auth.RememberCookie, Value: "", Path: "/login", MaxAge: -1, HttpOnly: true, Secure: h.Config.Production(), SameSite: http.SameSiteLaxMode})
+	for _, path := range []string{"/", "/login"} {
+		c.SetCookie(&http.Cookie{Name: auth.RememberCookie, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: h.Config.Production(), SameSite: http.SameSiteLaxMode})
+	}
 }
 
 // waitText says how long to wait, in words.

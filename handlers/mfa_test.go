@@ -279,7 +279,7 @@ func TestMFARememberedDevice(t *testing.T) {
 			setCookie = h
 		}
 	}
-	if !strings.Contains(setCookie, "HttpOnly") || !strings.Contains(setCookie, "Path=/login") || !strings.Contains(setCookie, "Max-Age=2592000") {
+	if !strings.Contains(setCookie, "HttpOnly") || !strings.Contains(setCookie, "Path=/;") || !strings.Contains(setCookie, "Max-Age=2592000") {
 		t.Fatalf("remember cookie: %q", setCookie)
 	}
 	token := b.Cookie(auth.RememberCookie)

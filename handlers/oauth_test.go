@@ -410,9 +410,15 @@ func TestOAuthStillAsksForTheSecondFactor(t *testing.T) {
 	if res.Location() != "/login/mfa" || signedInAs(b) != "" {
 		t.Fatalf("OAuth sign-in skipped the second factor: %q", res.Location())
 	}
-	res = b.PostForm("/login/mfa", url.Values{"code": {totpCode(t, secret, clock.Now())}}).AssertStatus(http.StatusSeeOther)
+	res = b.PostForm("/login/mfa", url.Values{"code": {totpCode(t, secret, clock.Now())}, "remember": {"1"}}).AssertStatus(http.StatusSeeOther)
 	if res.Location() != "/account" || signedInAs(b) != owner.Name {
 		t.Fatalf("after the code: %q", res.Location())
+	}
+	// The device is remembered for OAuth sign-ins too.
+	b.PostForm("/logout", nil).AssertStatus(http.StatusSeeOther)
+	res = b.Get(toCallback(t, b, idp, b.Get("/auth/oauth/oidc?next=/account"))).AssertStatus(http.StatusSeeOther)
+	if res.Location() != "/account" || signedInAs(b) != owner.Name {
+		t.Fatalf("remembered device asked again after OAuth: %q", res.Location())
 	}
 }
 
