@@ -241,14 +241,15 @@ type Organization struct {
 }
 
 type OutboxEmail struct {
-	ID        uuid.UUID
-	ToEmail   string
-	Subject   string
-	TextBody  string
-	HtmlBody  string
-	Status    string
-	CreatedAt time.Time
-	SentAt    *time.Time
+	ID           uuid.UUID
+	ToEmail      string
+	Subject      string
+	TextBody     string
+	HtmlBody     string
+	Status       string
+	CreatedAt    time.Time
+	SentAt       *time.Time
+	DispatchedAt *time.Time
 }
 
 type RateLimit struct {

@@ -37,7 +37,7 @@ func (q *Queries) EnqueueEmail(ctx context.Context, arg EnqueueEmailParams) (uui
 }
 
 const getOutboxEmail = `-- name: GetOutboxEmail :one
-SELECT id, to_email, subject, text_body, html_body, status, created_at, sent_at FROM outbox_emails WHERE id = $1
+SELECT id, to_email, subject, text_body, html_body, status, created_at, sent_at, dispatched_at FROM outbox_emails WHERE id = $1
 `
 
 func (q *Queries) GetOutboxEmail(ctx context.Context, id uuid.UUID) (OutboxEmail, error) {
@@ -52,12 +52,13 @@ func (q *Queries) GetOutboxEmail(ctx context.Context, id uuid.UUID) (OutboxEmail
 		&i.Status,
 		&i.CreatedAt,
 		&i.SentAt,
+		&i.DispatchedAt,
 	)
 	return i, err
 }
 
 const listOutboxEmails = `-- name: ListOutboxEmails :many
-SELECT id, to_email, subject, text_body, html_body, status, created_at, sent_at FROM outbox_emails
+SELECT id, to_email, subject, text_body, html_body, status, created_at, sent_at, dispatched_at FROM outbox_emails
 WHERE ($1::text = '' OR to_email = lower($1))
 ORDER BY created_at DESC, id
 LIMIT $2
@@ -86,6 +87,7 @@ func (q *Queries) ListOutboxEmails(ctx context.Context, arg ListOutboxEmailsPara
 			&i.Status,
 			&i.CreatedAt,
 			&i.SentAt,
+			&i.DispatchedAt,
 		); err != nil {
 			return nil, err
 		}

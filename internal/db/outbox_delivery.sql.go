@@ -11,17 +11,24 @@ import (
 	"github.com/google/uuid"
 )
 
-const listPendingOutboxEmailIDs = `-- name: ListPendingOutboxEmailIDs :many
+const claimUndispatchedOutboxEmails = `-- name: ClaimUndispatchedOutboxEmails :many
 
-SELECT id FROM outbox_emails
-WHERE status = 'pending'
-ORDER BY created_at, id
-LIMIT $1
+UPDATE outbox_emails SET dispatched_at = now()
+WHERE id IN (
+    SELECT id FROM outbox_emails
+    WHERE status = 'pending' AND dispatched_at IS NULL
+    ORDER BY created_at, id
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
 `
 
 // Delivery of the e-mail outbox by the job queue (internal/notify).
-func (q *Queries) ListPendingOutboxEmailIDs(ctx context.Context, maxRows int32) ([]uuid.UUID, error) {
-	rows, err := q.db.Query(ctx, listPendingOutboxEmailIDs, maxRows)
+// The oldest pending messages that have no delivery job yet, marked as
+// having one (the caller queues the jobs in the same transaction).
+func (q *Queries) ClaimUndispatchedOutboxEmails(ctx context.Context, maxRows int32) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, claimUndispatchedOutboxEmails, maxRows)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +48,7 @@ func (q *Queries) ListPendingOutboxEmailIDs(ctx context.Context, maxRows int32) 
 }
 
 const lockOutboxEmail = `-- name: LockOutboxEmail :one
-SELECT id, to_email, subject, text_body, html_body, status, created_at, sent_at FROM outbox_emails WHERE id = $1 FOR UPDATE
+SELECT id, to_email, subject, text_body, html_body, status, created_at, sent_at, dispatched_at FROM outbox_emails WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) LockOutboxEmail(ctx context.Context, id uuid.UUID) (OutboxEmail, error) {
@@ -56,8 +63,18 @@ func (q *Queries) LockOutboxEmail(ctx context.Context, id uuid.UUID) (OutboxEmai
 		&i.Status,
 		&i.CreatedAt,
 		&i.SentAt,
+		&i.DispatchedAt,
 	)
 	return i, err
+}
+
+const markOutboxEmailDispatched = `-- name: MarkOutboxEmailDispatched :exec
+UPDATE outbox_emails SET dispatched_at = now() WHERE id = $1
+`
+
+func (q *Queries) MarkOutboxEmailDispatched(ctx context.Context, id uuid.UUID) error {
+	_, err := q.db.Exec(ctx, markOutboxEmailDispatched, id)
+	return err
 }
 
 const markOutboxEmailFailed = `-- name: MarkOutboxEmailFailed :exec

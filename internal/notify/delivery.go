@@ -84,6 +84,9 @@ func Send(ctx context.Context, tx pgx.Tx, jobs queue.Inserter, e Email) (uuid.UU
 	if _, err := jobs.InsertTx(ctx, tx, DeliverArgs{EmailID: id}, nil); err != nil {
 		return uuid.Nil, fmt.Errorf("queue e-mail delivery: %w", err)
 	}
+	if err := db.New(tx).MarkOutboxEmailDispatched(ctx, id); err != nil {
+		return uuid.Nil, fmt.Errorf("queue e-mail delivery: %w", err)
+	}
 	return id, nil
 }
 
@@ -148,7 +151,8 @@ func (DispatchArgs) InsertOpts() river.InsertOpts {
 	}}}
 }
 
-// DispatchWorker queues a delivery for every pending outbox row.
+// DispatchWorker queues a delivery for every outbox row that has none
+// (rows written by Enqueue, in the transaction of their change).
 type DispatchWorker struct {
 	river.WorkerDefaults[DispatchArgs]
 	Store *store.Store
@@ -161,7 +165,7 @@ const dispatchBatch = 500
 func (w *DispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) error {
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	return w.Store.InTxRaw(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		ids, err := q.ListPendingOutboxEmailIDs(ctx, dispatchBatch)
+		ids, err := q.ClaimUndispatchedOutboxEmails(ctx, dispatchBatch)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

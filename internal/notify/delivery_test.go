@@ -181,3 +181,51 @@ func TestPermanentFailureMarksTheEmailFailed(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestSweepSkipsMessagesThatHaveAJob: messages whose delivery is being
+// retried (a provider outage) stay pending, but the sweep does not take
+// them again, so however many are stuck, newer messages get their jobs.
+func TestSweepSkipsMessagesThatHaveAJob(t *testing.T) {
+	st, _ := testutil.NewStore(t)
+	ctx := context.Background()
+	q := st.Q()
+	for i := range 3 {
+		if err := notify.Enqueue(ctx, q, notify.Email{To: "a@example.test", Subject: "n" + string(rune('0'+i)), Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := q.ClaimUndispatchedOutboxEmails(ctx, 2)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first sweep: %v %v", first, err)
+	}
+	second, err := q.ClaimUndispatchedOutboxEmails(ctx, 2)
+	if err != nil || len(second) != 1 || second[0] == first[0] || second[0] == first[1] {
+		t.Fatalf("second sweep took %v (first %v): %v", second, first, err)
+	}
+	if status(t, st, first[0]) != "pending" {
+		t.Fatal("claiming changed the status")
+	}
+	if err := notify.Enqueue(ctx, q, notify.Email{To: "a@example.test", Subject: "new", Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	third, err := q.ClaimUndispatchedOutboxEmails(ctx, 2)
+	if err != nil || len(third) != 1 {
+		t.Fatalf("the new message was not taken: %v %v", third, err)
+	}
+	// Send queues its own job: the sweep leaves the message alone.
+	workers := river.NewWorkers()
+	notify.Register(workers, st, &recorder{})
+	jobs, err := queue.New(st.Pool, queue.Config{Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InTxRaw(ctx, func(tx pgx.Tx, _ *db.Queries) error {
+		_, err := notify.Send(ctx, tx, jobs, notify.Email{To: "b@example.test", Subject: "direct", Text: "x"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := q.ClaimUndispatchedOutboxEmails(ctx, 10); err != nil || len(rest) != 0 {
+		t.Fatalf("the sweep took a message Send queued: %v %v", rest, err)
+	}
+}
