@@ -465,4 +465,12 @@ func TestAdminUsersSearchAndPagination(t *testing.T) {
 	if one.Count("[data-testid=user-row] .badge-success") != 1 {
 		t.Fatal("verified badge missing")
 	}
+	// Wildcards are searched for as characters.
+	app.F.User("under_score@example.test")
+	for q, want := range map[string]int{"_": 1, "%": 0, "bulk0_": 0, `\`: 0} {
+		got := adminC.Get("/admin/users?q=" + url.QueryEscape(q)).AssertStatus(http.StatusOK).Count("[data-testid=user-row]")
+		if got != want {
+			t.Fatalf("search %q: %d rows, want %d", q, got, want)
+		}
+	}
 }

@@ -68,7 +68,7 @@ func (h *Handlers) AuditList(c echo.Context) error {
 			// One row more than a page tells whether there is a next page
 			// without counting the whole trail.
 			rows, err = q.ListAuditEvents(ctx, db.ListAuditEventsParams{
-				OrganizationID: &orgID, Action: v.Action, Actor: v.Actor, Since: since,
+				OrganizationID: &orgID, Action: v.Action, Actor: form.LikeEscape(v.Actor), Since: since,
 				Skip: int32((page - 1) * auditPerPage), MaxRows: auditPerPage + 1,
 			})
 			return err

@@ -46,6 +46,7 @@ func (a *API) AuditList(c echo.Context) error {
 	if len(params.Actor) > 254 {
 		errs.Add("actor", "Use at most 254 characters.")
 	}
+	params.Actor = form.LikeEscape(params.Actor)
 	if v := c.QueryParam("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {

@@ -86,7 +86,7 @@ func (s *Service) Overview(ctx context.Context) (Overview, error) {
 
 // Organizations lists every organization whose name or slug contains query.
 func (s *Service) Organizations(ctx context.Context, query string, p Page) ([]db.ListOrganizationsForAdminRow, int, error) {
-	query = form.Clean(query)
+	query = form.LikeEscape(form.Clean(query))
 	var rows []db.ListOrganizationsForAdminRow
 	var total int32
 	err := s.Store.AsPlatform(ctx, func(q *db.Queries) error {
@@ -105,7 +105,7 @@ func (s *Service) Organizations(ctx context.Context, query string, p Page) ([]db
 
 // Users lists every user whose name or e-mail contains query.
 func (s *Service) Users(ctx context.Context, query string, p Page) ([]db.ListUsersForAdminRow, int, error) {
-	query = form.Clean(query)
+	query = form.LikeEscape(form.Clean(query))
 	var rows []db.ListUsersForAdminRow
 	err := s.Store.AsPlatform(ctx, func(q *db.Queries) error {
 		var err error
@@ -125,7 +125,7 @@ func (s *Service) Users(ctx context.Context, query string, p Page) ([]db.ListUse
 // Mailbox lists the outbox, newest first, optionally for one recipient
 // (any part of the address).
 func (s *Service) Mailbox(ctx context.Context, to string, p Page) ([]db.ListMailboxRow, int, error) {
-	rows, err := s.Store.Q().ListMailbox(ctx, db.ListMailboxParams{ToEmail: strings.ToLower(form.Clean(to)), Skip: p.skip(), MaxRows: p.limit()})
+	rows, err := s.Store.Q().ListMailbox(ctx, db.ListMailboxParams{ToEmail: form.LikeEscape(strings.ToLower(form.Clean(to))), Skip: p.skip(), MaxRows: p.limit()})
 	if err != nil {
 		return nil, 0, fmt.Errorf("admin mailbox: %w", err)
 	}
@@ -155,14 +155,15 @@ type AuditFilter struct {
 // Audit lists every organization's and the platform's audit events.
 func (s *Service) Audit(ctx context.Context, f AuditFilter, p Page) ([]db.ListAllAuditEventsRow, int, error) {
 	f.Action, f.Actor, f.OrgSlug = form.Clean(f.Action), form.Clean(f.Actor), strings.ToLower(form.Clean(f.OrgSlug))
+	actor := form.LikeEscape(f.Actor)
 	var rows []db.ListAllAuditEventsRow
 	var total int32
 	err := s.Store.AsPlatform(ctx, func(q *db.Queries) error {
 		var err error
-		if total, err = q.CountAllAuditEvents(ctx, db.CountAllAuditEventsParams{Action: f.Action, Actor: f.Actor, OrgSlug: f.OrgSlug}); err != nil {
+		if total, err = q.CountAllAuditEvents(ctx, db.CountAllAuditEventsParams{Action: f.Action, Actor: actor, OrgSlug: f.OrgSlug}); err != nil {
 			return err
 		}
-		rows, err = q.ListAllAuditEvents(ctx, db.ListAllAuditEventsParams{Action: f.Action, Actor: f.Actor, OrgSlug: f.OrgSlug, Skip: p.skip(), MaxRows: p.limit()})
+		rows, err = q.ListAllAuditEvents(ctx, db.ListAllAuditEventsParams{Action: f.Action, Actor: actor, OrgSlug: f.OrgSlug, Skip: p.skip(), MaxRows: p.limit()})
 		return err
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ type CursorPage struct {
 func (s *Service) ListPage(ctx context.Context, orgID uuid.UUID, f PageFilter) (CursorPage, error) {
 	params := db.ListClientsPageParams{OrganizationID: orgID, Status: f.Status, MaxRows: int32(f.Limit + 1)}
 	if q := truncate(form.Clean(f.Query), 100); q != "" {
-		params.Query = likePattern(q) // (likePattern builds a replacer: not for the common empty case)
+		params.Query = form.LikeEscape(q)
 	}
 	if f.After != nil {
 		params.AfterName, params.AfterID = f.After.SortName, f.After.ID

@@ -127,18 +127,12 @@ type Page struct {
 	Page  int // the page actually shown (clamped to the last one)
 }
 
-// likePattern escapes LIKE wildcards so a search for "50%" means the
-// characters, not "50 followed by anything".
-func likePattern(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // List returns a page of the organization's clients. It costs one query
 // (rows and total together, through count(*) OVER ()), which keeps the list
 // page within its round-trip budget; only a page past the end costs more.
 func (s *Service) List(ctx context.Context, orgID uuid.UUID, f Filter) (Page, error) {
 	page := min(max(f.Page, 1), maxPage)
-	q := likePattern(truncate(form.Clean(f.Query), 100))
+	q := form.LikeEscape(truncate(form.Clean(f.Query), 100))
 	var out Page
 	err := s.Store.InOrg(ctx, orgID, func(qs *db.Queries) error {
 		params := db.ListClientsParams{OrganizationID: orgID, Archived: f.Archived, Query: q, Skip: int32((page - 1) * PerPage), MaxRows: PerPage}

@@ -579,7 +579,7 @@ func (s *Service) List(ctx context.Context, org uuid.UUID, f Filter) (Page, erro
 	if !ValidStatus(f.Status) {
 		f.Status = ""
 	}
-	q := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(form.Clean(f.Query))
+	q := form.LikeEscape(form.Clean(f.Query))
 	if utf8.RuneCountInString(q) > 100 {
 		q = string([]rune(q)[:100])
 	}

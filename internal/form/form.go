@@ -121,3 +121,10 @@ func itoa(n int) string {
 	}
 	return string(b[i:])
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// LikeEscape escapes LIKE and ILIKE wildcards (with PostgreSQL's default
+// escape character, the backslash), so that a search for "50%" or "a_b"
+// means those characters, not "50 followed by anything".
+func LikeEscape(s string) string { return likeEscaper.Replace(s) }
