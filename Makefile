@@ -78,6 +78,8 @@ bench: ## Load-test the clients page, the API clients list (PAT), API sign-in an
 	bash scripts/test.sh run go run ./cmd/loadtest $(BENCH_ARGS)
 	@# Server memory while a 200 MB file is uploaded and downloaded (documents).
 	bash scripts/test.sh run go run ./cmd/uploadbench
+	@# Full-text search over 10,000 parsed documents (p99 under 50 ms).
+	bash scripts/test.sh run go run ./cmd/searchbench
 
 clean: ## Remove build output (bin/); keeps .data/
 	rm -rf bin

@@ -9,13 +9,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"accute/internal/agents/runs"
 	"accute/internal/config"
 	"accute/internal/crypto"
 	"accute/internal/documents"
 	"accute/internal/notify"
 	"accute/internal/queue"
+	"accute/internal/requests"
 	"accute/internal/storage"
 	"accute/internal/store"
 )
@@ -34,12 +37,13 @@ func newBackend(cfg *config.Config) (storage.Backend, error) {
 	return storage.NewLocal(cfg.Documents.FilesDir)
 }
 
-// newJobs builds the documents service and the job queue with every
-// worker, working concurrency jobs at once (0: insert only).
-func newJobs(cfg *config.Config, st *store.Store, keys *crypto.KeyRing, log *slog.Logger, concurrency int) (*queue.Queue, *documents.Service, error) {
+// newJobs builds the documents and document requests services and the
+// job queue with every worker, working concurrency jobs at once (0: insert
+// only). cancels is the process's registry of running agent runs.
+func newJobs(cfg *config.Config, st *store.Store, keys *crypto.KeyRing, log *slog.Logger, concurrency int, cancels *runs.Cancels) (*queue.Queue, *documents.Service, *requests.Service, error) {
 	backend, err := newBackend(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	docs := &documents.Service{
 		Store: st, Backend: backend, Keys: &documents.Keys{Store: st, Ring: keys},
@@ -52,14 +56,23 @@ func newJobs(cfg *config.Config, st *store.Store, keys *crypto.KeyRing, log *slo
 	river.AddWorker(workers, &documents.ParseWorker{Docs: docs, Logger: log})
 	// No e-mail provider is wired yet: the development mailbox delivers.
 	outbox := notify.Register(workers, st, notify.DevMailbox{})
+	// Document requests: the reminder sweep (internal/requests).
+	// Client e-mails link a request to its page in the client portal
+	// (handlers/portal_requests.go).
+	reqs := &requests.Service{Store: st, Docs: docs, BaseURL: cfg.BaseURL, Logger: log,
+		PortalURL: func(slug string, id uuid.UUID) string { return "/o/" + slug + "/portal/requests/" + id.String() }}
+	reminders := requests.Register(workers, reqs)
+	// Agent runs (internal/agents/runs, wired in realtime.go).
+	addRunWorker(workers, cfg, st, keys, reqs, cancels, log)
 	jobs, err := queue.New(st.Pool, queue.Config{
-		Workers: workers, Periodic: []*river.PeriodicJob{outbox}, Concurrency: concurrency, Logger: log,
+		Workers: workers, Periodic: []*river.PeriodicJob{outbox, reminders}, Concurrency: concurrency, Logger: log,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	docs.Jobs = jobs
-	return jobs, docs, nil
+	reqs.Jobs = jobs
+	return jobs, docs, reqs, nil
 }
 
 // workerCommand works jobs until SIGINT or SIGTERM, without serving HTTP.
@@ -82,7 +95,12 @@ func workerCommand() error {
 		if err != nil {
 			return err
 		}
-		jobs, _, err := newJobs(cfg, st, keys, log, concurrency)
+		// Cancels asked on any instance reach the runs this process works.
+		cancels := runs.NewCancels()
+		listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopListening()
+		startListener(listenCtx, st, nil, cancels, log)
+		jobs, _, _, err := newJobs(cfg, st, keys, log, concurrency, cancels)
 		if err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ import (
 
 	"accute/handlers"
 	"accute/internal/agents"
+	"accute/internal/agents/runs"
 	"accute/internal/audit"
 	"accute/internal/auth"
 	"accute/internal/auth/oauth"
@@ -40,7 +41,9 @@ import (
 	"accute/internal/db"
 	"accute/internal/devdb"
 	"accute/internal/documents"
+	"accute/internal/portal"
 	"accute/internal/ratelimit"
+	"accute/internal/realtime"
 	"accute/internal/scim"
 	"accute/internal/seed"
 	"accute/internal/sso"
@@ -180,6 +183,11 @@ func serve() error {
 	if _, err := agents.Sync(ctx, st); err != nil {
 		return err
 	}
+	// Document search needs migration 00110's mark, which only a superuser
+	// can set (and a dump and restore into a new cluster drops).
+	if ok, err := st.Q().SearchMatchIsLeakproof(ctx); err == nil && !ok {
+		log.Warn("document search cannot use its full-text index under row-level security, so every search reads all of an organization's text; as a PostgreSQL superuser run: ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;")
+	}
 
 	orgs := &tenant.Service{Store: st, BaseURL: cfg.BaseURL}
 	var demo seed.Result
@@ -219,7 +227,16 @@ func serve() error {
 	scimSvc := &scim.Service{Store: st, BaseURL: cfg.BaseURL, Cost: cfg.BcryptCost}
 	// The job queue and documents; this process works jobs unless
 	// JOB_WORKERS=0 (then `accute worker` processes do).
-	jobs, docs, err := newJobs(cfg, st, keys, log, cfg.Documents.JobWorkers)
+	// Real time (realtime.go): the SSE hub, whose streams end before
+	// Shutdown waits for requests, and the process's LISTEN connection for
+	// run events and cancels, kept until the job queue has stopped.
+	hub := realtime.NewHub(realtime.Config{Logger: log})
+	srv.RegisterOnShutdown(closeHub(hub, log))
+	cancels := runs.NewCancels()
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	startListener(listenCtx, st, hub, cancels, log)
+	jobs, docs, reqs, err := newJobs(cfg, st, keys, log, cfg.Documents.JobWorkers, cancels)
 	if err != nil {
 		return err
 	}
@@ -233,6 +250,7 @@ func serve() error {
 	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerHubMetrics(reg, hub)
 	e := handlers.New(handlers.Deps{
 		Config:   cfg,
 		Store:    st,
@@ -253,6 +271,13 @@ func serve() error {
 		SCIM:       scimSvc,
 		Documents:  docs,
 		Jobs:       jobs,
+		Requests:   reqs,
+		// The client portal (internal/portal).
+		Portal: &portal.Service{Store: st, Docs: docs, Orgs: orgs, BaseURL: cfg.BaseURL},
+		// Each organization's AI provider, over the platform default.
+		AI: agents.NewProviders(st, keys, cfg.AI),
+		// Agent runs' answers streamed over SSE.
+		Hub: hub,
 	})
 	var app http.Handler = e
 	current.Store(&app)
@@ -282,13 +307,17 @@ func serve() error {
 // server's live heap is small (tens of MB), so collecting at 4x instead of
 // 2x keeps RSS well under 128 MB while saving CPU on every request. A soft
 // memory limit makes the collector work harder before memory grows past
-// it. GOGC and GOMEMLIMIT in the environment take precedence.
+// it. It is sized for open SSE streams, which cost about 55 KB each
+// (goroutine stacks, connection buffers): 10,000 of them hold about
+// 550 MB, and a limit below what is live makes the collector run without
+// pause (with 256 MiB it took most of a core at 10,000 streams, see
+// BENCHMARKS.md). GOGC and GOMEMLIMIT in the environment take precedence.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(256 << 20)
+		debug.SetMemoryLimit(768 << 20)
 	}
 }
 
@@ -315,6 +344,7 @@ func printBanner(cfg *config.Config, demo seed.Result) {
 		fmt.Fprintf(os.Stderr, "  Demo firm: %s (/o/%s)\n", seed.OrgName, seed.OrgSlug)
 		fmt.Fprintf(os.Stderr, "    %s / %s\n", seed.OwnerEmail, demo.Password)
 		fmt.Fprintf(os.Stderr, "    %s / %s\n", seed.StaffEmail, demo.Password)
+		fmt.Fprintf(os.Stderr, "    %s / %s (client portal)\n", seed.ClientEmail, demo.Password)
 		fmt.Fprintf(os.Stderr, "  Make yourself a platform admin: ./bin/accute admin grant %s\n\n", seed.OwnerEmail)
 	}
 }
@@ -346,7 +376,7 @@ func seedCommand() error {
 		if _, err := seed.Demo(ctx, st, &tenant.Service{Store: st}, pw, cfg.BcryptCost); err != nil {
 			return err
 		}
-		fmt.Printf("seeded %s: %s and %s, password %s\n", seed.OrgName, seed.OwnerEmail, seed.StaffEmail, pw)
+		fmt.Printf("seeded %s: %s, %s and %s (client portal), password %s\n", seed.OrgName, seed.OwnerEmail, seed.StaffEmail, seed.ClientEmail, pw)
 		return nil
 	})
 }
@@ -403,6 +433,7 @@ func encryptedColumns() []crypto.Column {
 	cols = append(cols, auth.EncryptedColumns...)
 	cols = append(cols, documents.EncryptedColumns...)
 	cols = append(cols, sso.EncryptedColumns...)
+	cols = append(cols, agents.EncryptedColumns...)
 	return cols
 }
 

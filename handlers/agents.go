@@ -55,6 +55,7 @@ func (h *Handlers) AgentsList(c echo.Context) error {
 			Installed: l.Installed, Enabled: l.Enabled, Model: l.Settings.Model, Temperature: formatTemperature(l.Settings.Temperature),
 			HasOwnNotes: l.Settings.Instructions != "",
 			InstallURL:  base + "/install", EnableURL: base + "/enable", DisableURL: base + "/disable", SettingsURL: base + "/settings",
+			ChatURL: chatURL(l, base),
 		})
 	}
 	return h.render(c, http.StatusOK, agentsview.MarketplacePage(h.shell(c, "AI agents", "agents"), v))
@@ -173,4 +174,12 @@ func (h *Handlers) AgentsConfigure(c echo.Context) error {
 	}
 	h.flash(c, "success", "Settings saved.")
 	return h.redirect(c, orgURL(c, "/agents"))
+}
+
+// chatURL is the agent's conversations page when the member can talk to it.
+func chatURL(l agents.Listing, base string) string {
+	if l.Installed && l.Enabled && l.Allowed {
+		return base
+	}
+	return ""
 }

@@ -192,7 +192,8 @@ func TestAgentsPermissions(t *testing.T) {
 	}
 	adminC.PostForm(base+"/echo/install", nil).AssertStatus(http.StatusSeeOther)
 	clientC, _ := app.member(org, tenant.RoleClient)
-	clientC.Get(base).AssertStatus(http.StatusForbidden)
+	clientC.Get(base).AssertStatus(http.StatusSeeOther) // to the client portal (handlers/portal.go)
+	clientC.PostForm(base+"/echo/install", nil).AssertStatus(http.StatusForbidden)
 	if _, ok := app.installation(org, "echo"); !ok {
 		t.Fatal("admin's install did not happen")
 	}

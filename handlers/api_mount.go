@@ -13,8 +13,10 @@ func (h *Handlers) mountAPI(e *echo.Echo) {
 	a := &api.API{
 		Store: h.Store, Tokens: h.APITokens, Login: h.Auth, Orgs: h.Orgs, Clients: h.Clients,
 		Limiter: h.APILimiter, Logger: h.Logger, Debug: !h.Config.Production(),
-		Documents: h.Documents, UploadMaxBytes: h.Config.Documents.UploadMaxBytes,
+		Documents: h.Documents, UploadMaxBytes: h.Config.Documents.UploadMaxBytes, Requests: h.Requests,
 		ServeContent: func(c echo.Context, id uuid.UUID) error { return h.serveDocument(c, id, nil) },
+		Approvals:    h.approvalsSvc(), Usage: h.usageSvc(),
+		Runs: h.runsSvc(), Hub: h.Hub,
 	}
 	if h.MFA != nil {
 		a.MFA = h.MFA

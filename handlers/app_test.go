@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"accute/internal/agents"
 	"accute/internal/auth"
 	"accute/internal/auth/oauth"
 	"accute/internal/clients"
@@ -21,8 +22,11 @@ import (
 	"accute/internal/crypto"
 	"accute/internal/db"
 	"accute/internal/documents"
+	"accute/internal/portal"
 	"accute/internal/queue"
 	"accute/internal/ratelimit"
+	"accute/internal/realtime"
+	"accute/internal/requests"
 	"accute/internal/scim"
 	"accute/internal/sso"
 	"accute/internal/store"
@@ -46,6 +50,14 @@ type testApp struct {
 	// work jobs with workJobs, see documents_test.go).
 	Docs *documents.Service
 	Jobs *queue.Queue
+	// Reqs is document requests (its Clock can be moved by tests).
+	Reqs *requests.Service
+	// AI resolves AI providers; tests may shorten its TestTimeout.
+	AI *agents.Providers
+	// Hub is the SSE hub; Listener its LISTEN connection (wait for
+	// Listener.Ready() before relying on notifications).
+	Hub      *realtime.Hub
+	Listener *realtime.Listener
 }
 
 func testConfig(t testing.TB, baseURL string, overrides map[string]string) *config.Config {
@@ -74,6 +86,13 @@ func newTestApp(t testing.TB) *testApp { t.Helper(); return newTestAppWith(t, ni
 func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 	t.Helper()
 	st, _ := testutil.NewStore(t)
+	return newTestAppOn(t, st, overrides)
+}
+
+// newTestAppOn is the application on an existing store: a second instance
+// over the same database, for the cross-instance tests.
+func newTestAppOn(t testing.TB, st *store.Store, overrides map[string]string) *testApp {
+	t.Helper()
 	var handler http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	srv.Start()
@@ -98,6 +117,10 @@ func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 	oauthSvc := oauth.New(st, cfg.BaseURL, cfg.BcryptCost, oauth.SpecsFromConfig(cfg.OAuth)...)
 	oauthSvc.SSO = ssoSvc
 	jobs, docs := testJobs(t, cfg, st, keys)
+	reqs := &requests.Service{Store: st, Docs: docs, Jobs: jobs, BaseURL: cfg.BaseURL, Logger: slog.New(slog.NewTextHandler(testLogOutput(), nil))}
+	ai := agents.NewProviders(st, keys, cfg.AI)
+	// Agent runs' events, streamed over SSE (agent_helpers_test.go).
+	hub, listener := testRealtime(t, st, ai)
 	e := New(Deps{
 		Config:   cfg,
 		Store:    st,
@@ -105,7 +128,7 @@ func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 		Auth:     authSvc,
 		Orgs:     orgs,
 		Clients:  &clients.Service{Store: st},
-		Logger:   slog.New(slog.NewTextHandler(testLogOutput(), nil)),
+		Logger:   slog.New(slog.NewTextHandler(testLogOutput(), &slog.HandlerOptions{Level: testLogLevel(cfg)})),
 		Registry: prometheus.NewRegistry(),
 		Keys:     keys,
 		MFA:      mfa,
@@ -120,9 +143,17 @@ func newTestAppWith(t testing.TB, overrides map[string]string) *testApp {
 		// Documents and the job queue.
 		Documents: docs,
 		Jobs:      jobs,
+		Requests:  reqs,
+		// The client portal.
+		Portal: &portal.Service{Store: st, Docs: docs, Orgs: orgs, BaseURL: cfg.BaseURL},
+		// Each organization's AI provider (platform default: offline).
+		AI: ai,
+		// The SSE hub.
+		Hub: hub,
 	})
 	handler = e
-	return &testApp{t: t, Store: st, Srv: srv, Echo: e, Config: cfg, F: testutil.Factory{T: t, Store: st}, MFA: mfa, SSO: ssoSvc, OAuth: oauthSvc, Docs: docs, Jobs: jobs}
+	return &testApp{t: t, Store: st, Srv: srv, Echo: e, Config: cfg, F: testutil.Factory{T: t, Store: st}, MFA: mfa, SSO: ssoSvc, OAuth: oauthSvc, Docs: docs, Jobs: jobs, AI: ai, Reqs: reqs,
+		Hub: hub, Listener: listener}
 }
 
 // client returns a browser-like client with its own cookie jar.
@@ -174,4 +205,12 @@ func testLogOutput() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// testLogLevel is the configured LOG_LEVEL (info unless a test overrides
+// it; the benchmarks log at warn, as cmd/loadtest's server does).
+func testLogLevel(cfg *config.Config) slog.Level {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(cfg.LogLevel))
+	return l
 }

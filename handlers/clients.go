@@ -89,6 +89,17 @@ func (h *Handlers) renderClientPage(c echo.Context, status int, d clients.Detail
 	if v.Documents, err = h.clientDocumentsCard(c, d.Client.ID); err != nil {
 		return err
 	}
+	if v.Portal == nil { // a form of the card may have filled it (handlers/portal_access.go)
+		if v.Portal, err = h.clientPortalCard(c, d.Client); err != nil {
+			return err
+		}
+	}
+	if v.Requests, err = h.clientRequestsCard(c, d.Client.ID, d.Client.ArchivedAt != nil); err != nil {
+		return err
+	}
+	if v.NotesCard, err = h.clientNotesCard(c, d.Client.ID); err != nil { // handlers/approvals.go
+		return err
+	}
 	return h.render(c, status, clientsview.ClientShowPage(h.shell(c, d.Client.Name, "clients"), v))
 }
 

@@ -484,6 +484,18 @@ func (h *Handlers) DocumentsShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// An agent's citation opens the document at the passage it cites
+	// (handlers/agent_answers.go).
+	if ref := strings.TrimSpace(c.QueryParam("passage")); ref != "" && len(ref) <= 200 {
+		texts, err := h.runsSvc().Passages(c.Request().Context(), principal(c).Org.ID, id, ref)
+		if err != nil {
+			return err
+		}
+		v.Passage = &docsview.PassageView{Ref: ref}
+		for _, t := range texts {
+			v.Passage.Texts = append(v.Passage.Texts, t.Content)
+		}
+	}
 	return h.render(c, http.StatusOK, docsview.DocumentPage(h.shell(c, d.Document.Name, "documents"), v))
 }
 
@@ -746,6 +758,15 @@ func (h *Handlers) serveDocument(c echo.Context, id uuid.UUID, version *uuid.UUI
 	if err != nil {
 		return err
 	}
+	return h.sendContent(c, content, func() { h.Documents.RecordDownload(ctx, docActor(c), content) })
+}
+
+// sendContent streams opened content (and closes it), as serveDocument
+// describes; record audits the download (not for range requests, so a
+// resumed download or a PDF viewer's chunks count once). The client
+// portal's downloads use it too, after their own visibility check.
+func (h *Handlers) sendContent(c echo.Context, content *documents.Content, record func()) error {
+	ctx := c.Request().Context()
 	defer content.Close()
 	// The transaction is done with: a long download holds no connection.
 	if err := store.CommitRequest(ctx); err != nil {
@@ -760,7 +781,7 @@ func (h *Handlers) serveDocument(c echo.Context, id uuid.UUID, version *uuid.UUI
 	hdr.Set("Cache-Control", "private, no-cache")
 	hdr.Set("ETag", `"`+hex.EncodeToString(content.SHA256)+`"`)
 	if c.Request().Header.Get("Range") == "" {
-		h.Documents.RecordDownload(ctx, docActor(c), content)
+		record()
 	}
 	h.debugHeaders(c)
 	http.ServeContent(c.Response(), c.Request(), "", content.Modified, content.Reader)

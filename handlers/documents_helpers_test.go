@@ -55,6 +55,8 @@ func testWorkers(st *store.Store, docs *documents.Service, extra func(*river.Wor
 	w := river.NewWorkers()
 	river.AddWorker(w, &documents.ParseWorker{Docs: docs})
 	notify.Register(w, st, notify.DevMailbox{})
+	// Agent runs: the app's run worker (agent_helpers_test.go).
+	river.AddWorker(w, runWorkerFor(st))
 	if extra != nil {
 		extra(w)
 	}

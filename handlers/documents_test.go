@@ -394,9 +394,11 @@ func TestDocumentsDownloadHeadersAndRanges(t *testing.T) {
 	if r := outsider.Get("/o/" + other.Slug + "/documents/" + doc.ID + "/download"); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("outsider with own slug: %d", r.StatusCode)
 	}
+	// A client user is sent to the client portal (handlers/portal.go),
+	// whose downloads check the client links.
 	clientUser, _ := app.member(org, tenant.RoleClient)
-	if r := clientUser.Get(doc.URL + "/download"); r.StatusCode != http.StatusForbidden {
-		t.Fatalf("client role: %d", r.StatusCode)
+	if r := clientUser.Get(doc.URL + "/download"); r.StatusCode != http.StatusSeeOther || r.Location() != "/o/"+org.Slug+"/portal" {
+		t.Fatalf("client role: %d %q", r.StatusCode, r.Location())
 	}
 }
 

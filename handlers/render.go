@@ -102,6 +102,8 @@ func (h *Handlers) shell(c echo.Context, title, active string) layouts.Shell {
 		s.Nav.Clients = perms.Has(tenant.ClientsRead)
 		s.Nav.Documents = perms.Has(tenant.DocumentsRead)
 		s.Nav.Agents = perms.Has(tenant.AgentsUse)
+		s.Nav.Approvals = perms.Has(tenant.AgentsApprove)
+		s.Nav.Usage = perms.Has(tenant.AgentsManage)
 		s.Nav.Members = perms.Has(tenant.MembersRead)
 		s.Nav.Settings = perms.Has(tenant.OrganizationManage)
 		s.Nav.Audit = perms.Has(tenant.AuditRead)

@@ -20,6 +20,9 @@ import (
 type orgRoute struct {
 	perm tenant.Permission // "" = any member
 	form url.Values
+	// portal: a client portal route, for client users linked to the
+	// fixture's client (see portal_matrix_test.go).
+	portal bool
 }
 
 // orgRoutes must list every route under /o/:org; the test fails when the
@@ -69,12 +72,63 @@ var orgRoutes = map[string]orgRoute{
 	"POST /o/:org/documents/:id/restore":                   {perm: tenant.DocumentsWrite},
 	"GET /o/:org/documents/search":                         {perm: tenant.DocumentsRead},
 
+	"GET /o/:org/requests":              {perm: tenant.DocumentsRead},
+	"GET /o/:org/requests/new":          {perm: tenant.DocumentsWrite},
+	"POST /o/:org/requests":             {perm: tenant.DocumentsWrite, form: url.Values{"title": {"Matrix request"}, "due_on": {"2030-01-31"}}},
+	"GET /o/:org/requests/:id":          {perm: tenant.DocumentsRead},
+	"POST /o/:org/requests/:id/accept":  {perm: tenant.DocumentsWrite},
+	"POST /o/:org/requests/:id/reject":  {perm: tenant.DocumentsWrite, form: url.Values{"reason": {"Matrix reason"}}},
+	"POST /o/:org/requests/:id/cancel":  {perm: tenant.DocumentsWrite},
+	"POST /o/:org/requests/:id/uploads": {perm: tenant.DocumentsWrite},
+
+	"GET /o/:org/portal":                                             {portal: true},
+	"GET /o/:org/portal/documents":                                   {portal: true},
+	"POST /o/:org/portal/documents":                                  {portal: true},
+	"GET /o/:org/portal/documents/:id/download":                      {portal: true},
+	"GET /o/:org/portal/documents/:id/status":                        {portal: true},
+	"GET /o/:org/portal/kyc":                                         {portal: true},
+	"POST /o/:org/portal/kyc/:id/documents":                          {portal: true},
+	"POST /o/:org/portal/kyc/:id/documents/:kycdoc/delete":           {portal: true},
+	"POST /o/:org/portal/kyc/:id/submit":                             {portal: true},
+	"GET /o/:org/portal/requests":                                    {portal: true},
+	"GET /o/:org/portal/requests/:id":                                {portal: true},
+	"POST /o/:org/portal/requests/:id/uploads":                       {portal: true},
+	"POST /o/:org/clients/:id/portal/invitations":                    {perm: tenant.ClientsWrite, form: url.Values{"email": {"matrix-portal@example.test"}}},
+	"POST /o/:org/clients/:id/portal/invitations/:invitation/revoke": {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients/:id/portal/links":                          {perm: tenant.ClientsWrite, form: url.Values{"user_id": {"not-a-user"}}},
+	"POST /o/:org/clients/:id/portal/links/:link/delete":             {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients/:id/portal/links/:link/kyc/verify":         {perm: tenant.ClientsWrite},
+	"POST /o/:org/clients/:id/portal/links/:link/kyc/reject":         {perm: tenant.ClientsWrite, form: url.Values{"reason": {"Matrix reason"}}},
+
 	"GET /o/:org/agents":                  {perm: tenant.AgentsUse},
 	"POST /o/:org/agents/:agent/install":  {perm: tenant.AgentsManage},
 	"POST /o/:org/agents/:agent/enable":   {perm: tenant.AgentsManage},
 	"POST /o/:org/agents/:agent/disable":  {perm: tenant.AgentsManage},
 	"GET /o/:org/agents/:agent/settings":  {perm: tenant.AgentsManage},
 	"POST /o/:org/agents/:agent/settings": {perm: tenant.AgentsManage, form: url.Values{"model": {"gpt-4o"}, "temperature": {"0.5"}}},
+	"GET /o/:org/settings/ai":             {perm: tenant.OrganizationManage},
+	"POST /o/:org/settings/ai":            {perm: tenant.OrganizationManage, form: url.Values{"provider": {"offline"}}},
+	"POST /o/:org/settings/ai/test":       {perm: tenant.OrganizationManage},
+
+	// Conversations (agent_helpers_test.go's agentRunFixture: a finished
+	// run, so its stream replays and ends).
+	"GET /o/:org/agents/:agent":                             {perm: tenant.AgentsUse},
+	"POST /o/:org/agents/:agent/conversations":              {perm: tenant.AgentsUse, form: url.Values{"message": {"Matrix question"}}},
+	"GET /o/:org/agents/:agent/conversations/:id":           {perm: tenant.AgentsUse},
+	"POST /o/:org/agents/:agent/conversations/:id/messages": {perm: tenant.AgentsUse, form: url.Values{"message": {"Matrix follow-up"}}},
+	"POST /o/:org/agents/:agent/runs/:id/cancel":            {perm: tenant.AgentsUse},
+	"GET /o/:org/agents/:agent/runs/:id/stream":             {perm: tenant.AgentsUse},
+
+	"GET /o/:org/approvals":              {perm: tenant.AgentsApprove},
+	"GET /o/:org/approvals/policy":       {perm: tenant.AgentsManage},
+	"POST /o/:org/approvals/policy":      {perm: tenant.AgentsManage, form: url.Values{"auto_run": {"create_task_note"}}},
+	"GET /o/:org/approvals/:id":          {perm: tenant.AgentsApprove},
+	"POST /o/:org/approvals/:id/approve": {perm: tenant.AgentsApprove},
+	"POST /o/:org/approvals/:id/reject":  {perm: tenant.AgentsApprove, form: url.Values{"reason": {"Matrix reason"}}},
+	"GET /o/:org/usage":                  {perm: tenant.AgentsManage},
+	"GET /o/:org/usage.csv":              {perm: tenant.AgentsManage},
+	"GET /o/:org/usage/budget":           {perm: tenant.AgentsManage},
+	"POST /o/:org/usage/budget":          {perm: tenant.AgentsManage, form: url.Values{"warn_percent": {"80"}, "cap_tokens": {"1000000"}}},
 
 	"GET /o/:org/settings/sso":                     {perm: tenant.OrganizationManage},
 	"POST /o/:org/settings/sso":                    {perm: tenant.OrganizationManage, form: url.Values{"default_role": {"staff"}, "source": {"url"}}},
@@ -99,6 +153,10 @@ type fixtures struct {
 	ssoGroup, ssoDomain                       string
 	document, version, folder                 string
 	scimToken, scimMapping                    string
+	request                                   string
+	portal                                    portalFx
+	proposal                                  string
+	conversation, run                         string
 }
 
 func makeFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User) fixtures {
@@ -134,8 +192,15 @@ func makeFixtures(t *testing.T, app *testApp, org db.Organization, owner db.User
 	}
 	document, version, folder := documentFixtures(t, app, org, owner)
 	scimToken, scimMapping := scimFixtures(t, app, org, owner)
+	request := requestFixture(t, app, org, owner)        // requests_test.go
+	portal := portalFixtures(t, app, org, owner, client) // portal_matrix_test.go
+
+	proposal := proposalFixture(t, app, org, owner, client) // approvals_test.go
+
+	conversation, run := agentRunFixture(t, app, org, owner) // agent_helpers_test.go
 	return fixtures{document: document, version: version, folder: folder, client: client.ID.String(), contact: contact.ID.String(), member: m.ID.String(), invitation: inv.ID.String(), role: role.ID.String(),
-		ssoGroup: group.ID.String(), ssoDomain: domain.ID.String(), scimToken: scimToken, scimMapping: scimMapping}
+		ssoGroup: group.ID.String(), ssoDomain: domain.ID.String(), scimToken: scimToken, scimMapping: scimMapping, request: request, proposal: proposal, portal: portal,
+		conversation: conversation, run: run}
 }
 
 // fill replaces the route's parameters with the fixtures' ids.
@@ -160,9 +225,21 @@ func fill(path, slug string, fx fixtures) string {
 		id = fx.scimToken
 	case strings.HasPrefix(path, "/o/:org/settings/scim/mappings/"):
 		id = fx.scimMapping
+	case strings.HasPrefix(path, "/o/:org/requests/"):
+		id = fx.request
+	case strings.HasPrefix(path, "/o/:org/approvals/"):
+		id = fx.proposal
+	case strings.HasPrefix(path, "/o/:org/agents/:agent/conversations/"):
+		id = fx.conversation
+	case strings.HasPrefix(path, "/o/:org/agents/:agent/runs/"):
+		id = fx.run
+	}
+	portalID, portalParams := portalFill(path, fx) // portal_matrix_test.go
+	if portalID != "" {
+		id = portalID
 	}
 	r := strings.NewReplacer(":org", slug, ":id", id, ":contact", fx.contact, ":folder", fx.folder, ":version", fx.version, ":agent", "luca")
-	return r.Replace(path)
+	return portalParams.Replace(r.Replace(path))
 }
 
 func do(c *testutil.Client, method, path string, form url.Values) *testutil.Response {
@@ -174,13 +251,19 @@ func do(c *testutil.Client, method, path string, form url.Values) *testutil.Resp
 
 // TestRouteMatrix walks every organization route, taken from the router
 // itself: anonymous -> login, another organization's member -> 404, a role
-// without the permission -> 403, a permitted member -> success.
+// without the permission -> 403, a permitted member -> success. Client
+// users are kept in the client portal (the firm's pages send them there);
+// portal routes keep the firm's members out, answer 404 to a client user
+// of another client, and succeed for the client user linked to the
+// fixtures' client.
 func TestRouteMatrix(t *testing.T) {
 	app := newTestApp(t)
 	ownerC, owner, org := app.owner()
 	_, _, otherOrg := app.owner()
-	outsider, _ := app.member(otherOrg, tenant.RoleOwner) // an owner elsewhere, a stranger here
-	noPerms, _ := app.member(org, tenant.RoleClient)      // a member whose role grants nothing
+	outsider, _ := app.member(otherOrg, tenant.RoleOwner)        // an owner elsewhere, a stranger here
+	outsiderClient, _ := app.member(otherOrg, tenant.RoleClient) // a client user elsewhere (portal routes)
+	noPerms := noPermsMember(t, app, org)                        // a member whose role grants nothing
+	clientUser, _ := app.member(org, tenant.RoleClient)          // a client user: kept in the portal
 
 	var routes []string
 	for _, r := range app.Echo.Routes() {
@@ -215,7 +298,11 @@ func TestRouteMatrix(t *testing.T) {
 			// The other organization's own slug with this organization's ids: 404 too.
 			if strings.Contains(pattern, ":id") {
 				cross := fill(pattern, otherOrg.Slug, fx)
-				if res := do(outsider, method, cross, spec.form); res.StatusCode != http.StatusNotFound {
+				stranger := outsider
+				if spec.portal {
+					stranger = outsiderClient // staff never reach the portal's ids
+				}
+				if res := do(stranger, method, cross, spec.form); res.StatusCode != http.StatusNotFound {
 					t.Errorf("ids of another organization under own slug: %d, want 404", res.StatusCode)
 				}
 			}
@@ -224,9 +311,19 @@ func TestRouteMatrix(t *testing.T) {
 					t.Errorf("role without %s: %d, want 403", spec.perm, res.StatusCode)
 				}
 			}
+			if !spec.portal && (spec.perm != "" || key == "GET /o/:org") {
+				checkClientUserKeptOut(t, clientUser, method, path, org.Slug, spec)
+			}
+			if spec.portal {
+				checkPortalRoute(t, app, ownerC, method, pattern, path, org.Slug, spec, fx)
+			}
 			actor := ownerC
-			if key == "POST /o/:org/leave" {
+			switch {
+			case key == "POST /o/:org/leave":
 				actor, _ = app.member(org, tenant.RoleStaff) // the owner is the last owner
+			case spec.portal:
+				actor = app.client() // the client user linked to the fixture's client
+				app.login(actor, fx.portal.user.Email)
 			}
 			res = do(actor, method, path, spec.form)
 			switch {

@@ -11,14 +11,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"accute/internal/agents"
 	"accute/internal/auth"
 	"accute/internal/auth/oauth"
 	"accute/internal/clients"
 	"accute/internal/config"
 	"accute/internal/crypto"
 	"accute/internal/documents"
+	"accute/internal/portal"
 	"accute/internal/queue"
 	"accute/internal/ratelimit"
+	"accute/internal/realtime"
+	"accute/internal/requests"
 	"accute/internal/scim"
 	"accute/internal/sso"
 	"accute/internal/store"
@@ -55,6 +59,17 @@ type Deps struct {
 	// (internal/auth/oauth); SCIM provisions members (internal/scim).
 	OAuth *oauth.Service
 	SCIM  *scim.Service
+	// Requests is document requests (internal/requests).
+	Requests *requests.Service
+	// Portal is the client portal (internal/portal): client users' access
+	// to their clients, their documents and identity checks.
+	Portal *portal.Service
+	// AI resolves each organization's AI provider and keeps its settings
+	// (internal/agents/providers.go).
+	AI *agents.Providers
+	// Hub streams events (agent runs' answers) to browsers and API
+	// clients over SSE (internal/realtime); nil: streams answer 503.
+	Hub *realtime.Hub
 }
 
 // Handlers holds the dependencies every handler method uses.
@@ -119,7 +134,9 @@ func New(d Deps) *echo.Echo {
 	// per route (403 when the role lacks it).
 	// requireMFA: an organization that requires two-factor authentication
 	// sends members without it to set it up first.
-	org := e.Group("/o/:org", h.mw.RequireOrg, h.requireMFA)
+	// portalGate: a client user opening the firm's pages is sent to the
+	// client portal (handlers/portal.go).
+	org := e.Group("/o/:org", h.mw.RequireOrg, h.requireMFA, h.portalGate)
 	member := tenant.RequireMember("")
 	can := tenant.RequireMember
 	org.GET("", h.Dashboard, member)
@@ -252,6 +269,40 @@ func New(d Deps) *echo.Echo {
 	// documents' extracted text.
 	org.GET("/documents/search", h.DocumentsSearch, can(tenant.DocumentsRead))
 
+	// Document requests (handlers/requests.go): the firm's side; clients
+	// upload against them in the portal.
+	org.GET("/requests", h.RequestsList, can(tenant.DocumentsRead))
+	org.GET("/requests/new", h.RequestsNew, can(tenant.DocumentsWrite))
+	org.POST("/requests", h.RequestsCreate, can(tenant.DocumentsWrite))
+	org.GET("/requests/:id", h.RequestsShow, can(tenant.DocumentsRead))
+	org.POST("/requests/:id/accept", h.RequestsAccept, can(tenant.DocumentsWrite))
+	org.POST("/requests/:id/reject", h.RequestsReject, can(tenant.DocumentsWrite))
+	org.POST("/requests/:id/cancel", h.RequestsCancel, can(tenant.DocumentsWrite))
+	org.POST("/requests/:id/uploads", h.RequestsUpload, can(tenant.DocumentsWrite))
+
+	// The client portal (handlers/portal.go, portal_requests.go): client
+	// users only, and only what their clients' links reach; and the Portal
+	// access card of a client's page (handlers/portal_access.go).
+	client := h.requireClientUser
+	org.GET("/portal", h.PortalHome, client)
+	org.GET("/portal/documents", h.PortalDocuments, client)
+	org.POST("/portal/documents", h.PortalUpload, client)
+	org.GET("/portal/documents/:id/download", h.PortalDownload, client)
+	org.GET("/portal/documents/:id/status", h.PortalDocumentStatus, client)
+	org.GET("/portal/kyc", h.PortalKYC, client)
+	org.POST("/portal/kyc/:id/documents", h.PortalKYCUpload, client)
+	org.POST("/portal/kyc/:id/documents/:kycdoc/delete", h.PortalKYCRemove, client)
+	org.POST("/portal/kyc/:id/submit", h.PortalKYCSubmit, client)
+	org.GET("/portal/requests", h.PortalRequests, client)
+	org.GET("/portal/requests/:id", h.PortalRequestShow, client)
+	org.POST("/portal/requests/:id/uploads", h.PortalRequestUpload, client)
+	org.POST("/clients/:id/portal/invitations", h.ClientPortalInvite, can(tenant.ClientsWrite))
+	org.POST("/clients/:id/portal/invitations/:invitation/revoke", h.ClientPortalRevoke, can(tenant.ClientsWrite))
+	org.POST("/clients/:id/portal/links", h.ClientPortalLink, can(tenant.ClientsWrite))
+	org.POST("/clients/:id/portal/links/:link/delete", h.ClientPortalUnlink, can(tenant.ClientsWrite))
+	org.POST("/clients/:id/portal/links/:link/kyc/verify", h.ClientKYCVerify, can(tenant.ClientsWrite))
+	org.POST("/clients/:id/portal/links/:link/kyc/reject", h.ClientKYCReject, can(tenant.ClientsWrite))
+
 	// AI agents (handlers/agents.go, admin_agents.go): the marketplace per
 	// organization, the registry and plans in the console.
 	org.GET("/agents", h.AgentsList, can(tenant.AgentsUse))
@@ -260,6 +311,31 @@ func New(d Deps) *echo.Echo {
 	org.POST("/agents/:agent/disable", h.AgentsDisable, can(tenant.AgentsManage))
 	org.GET("/agents/:agent/settings", h.AgentsSettings, can(tenant.AgentsManage))
 	org.POST("/agents/:agent/settings", h.AgentsConfigure, can(tenant.AgentsManage))
+	// Conversations with an agent (handlers/agent_chat.go): its page, a
+	// conversation, messages, and each answer's cancel and event stream.
+	org.GET("/agents/:agent", h.AgentChat, can(tenant.AgentsUse))
+	org.POST("/agents/:agent/conversations", h.ConversationsCreate, can(tenant.AgentsUse))
+	org.GET("/agents/:agent/conversations/:id", h.ConversationShow, can(tenant.AgentsUse))
+	org.POST("/agents/:agent/conversations/:id/messages", h.MessagesCreate, can(tenant.AgentsUse))
+	org.POST("/agents/:agent/runs/:id/cancel", h.RunsCancel, can(tenant.AgentsUse))
+	org.GET("/agents/:agent/runs/:id/stream", h.RunsStream, can(tenant.AgentsUse))
+	// Agents' proposed actions and the policy of which need approval
+	// (handlers/approvals.go); the AI usage ledger and budget
+	// (handlers/usage.go).
+	org.GET("/approvals", h.ApprovalsList, can(tenant.AgentsApprove))
+	org.GET("/approvals/policy", h.ApprovalsPolicy, can(tenant.AgentsManage))
+	org.POST("/approvals/policy", h.ApprovalsPolicyUpdate, can(tenant.AgentsManage))
+	org.GET("/approvals/:id", h.ApprovalsShow, can(tenant.AgentsApprove))
+	org.POST("/approvals/:id/approve", h.ApprovalsApprove, can(tenant.AgentsApprove))
+	org.POST("/approvals/:id/reject", h.ApprovalsReject, can(tenant.AgentsApprove))
+	org.GET("/usage", h.UsageShow, can(tenant.AgentsManage))
+	org.GET("/usage.csv", h.UsageCSV, can(tenant.AgentsManage))
+	org.GET("/usage/budget", h.UsageBudget, can(tenant.AgentsManage))
+	org.POST("/usage/budget", h.UsageBudgetUpdate, can(tenant.AgentsManage))
+	// The organization's AI provider (handlers/ai_settings.go).
+	org.GET("/settings/ai", h.AISettingsShow, can(tenant.OrganizationManage))
+	org.POST("/settings/ai", h.AISettingsUpdate, can(tenant.OrganizationManage))
+	org.POST("/settings/ai/test", h.AISettingsTest, can(tenant.OrganizationManage))
 	agentsAdmin := e.Group("/admin", h.mw.RequireUser, tenant.RequirePlatformAdmin)
 	agentsAdmin.GET("/agents", h.AdminAgents)
 	agentsAdmin.GET("/agents/:agent", h.AdminAgentEdit)

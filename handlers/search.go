@@ -100,7 +100,8 @@ func (h *Handlers) DocumentsSearch(c echo.Context) error {
 			}
 			v.Hits = append(v.Hits, out)
 		}
-		v.Pager = components.Pager{Page: res.Page, PerPage: documents.SearchPerPage, Total: res.Total, URL: v.PageURL}
+		v.Capped = res.Capped
+		v.Pager = components.Pager{Page: res.Page, PerPage: documents.SearchPerPage, Total: res.Total, Capped: res.Capped, URL: v.PageURL}
 	}
 	return h.render(c, status, searchview.Page(h.shell(c, "Search documents", "documents"), v))
 }

@@ -186,33 +186,70 @@ LIMIT 1000;
 
 -- name: SearchDocumentChunks :many
 -- Full-text search over the current versions' chunks of the organization's
--- active documents, best first. The snippet marks matches with U+E000 and
--- U+E001 (removed from the text first), which the caller turns into
--- <mark> after escaping the text.
-WITH q AS (SELECT websearch_to_tsquery('english', @query::text) AS tsq),
-hits AS (
-    SELECT ch.document_id, ch.seq, ch.page, ch.sheet, ch.cell, ch.line_start, ch.line_end, ch.ref, ch.content,
+-- active documents, best first. How many chunks match changes only the
+-- index's bitmap, not how many rows are read, ranked, counted or sorted.
+-- The GIN index on (tsv, facets) intersects the words with
+-- the facet query (the organization, and the client, type and upload
+-- months the filters ask for; migration 00111), so only chunks that can
+-- pass the filters leave the index. The pool is the first pool_limit of
+-- them that do pass (the filters are checked on the document itself), in
+-- the index's order (the table's, roughly upload order); only the pool is
+-- ranked and counted: the caller asks for one more than it shows, so a
+-- full pool means "more than that". The fences (OFFSET 0) keep this shape
+-- under the app role's generic plans, whose estimates for the optional
+-- filters are far too low: the index scan drives, each candidate's
+-- document is looked up by its key, and the scan stops when the pool is
+-- full. The tsquery is written inline (not taken from a CTE) so that it
+-- is an index condition, which under row-level security needs the
+-- leakproof mark of migration 00110. No b-tree can serve the organization
+-- condition (IS TRUE), on purpose: a generic plan cannot tell a large firm
+-- from a small one, and testing the words on every chunk of a large firm
+-- is the cost this query avoids; the facets carry the organization into
+-- the GIN index instead. The text is read for the page's rows only, for
+-- their snippets (migration 00112), which mark matches with U+E000 and
+-- U+E001 (removed from the text first); the caller turns them into <mark>
+-- after escaping the text.
+WITH pool AS MATERIALIZED (
+    SELECT ch.id, ch.document_id, ch.seq, ch.page, ch.sheet, ch.cell, ch.line_start, ch.line_end, ch.ref,
            d.name AS document_name, d.content_type, d.client_id, d.created_at AS document_created_at,
-           ts_rank_cd(ch.tsv, q.tsq, 32)::float8 AS rank,
-           count(*) OVER ()::int AS total
-    FROM q, document_chunks ch
-    JOIN documents d ON d.organization_id = ch.organization_id AND d.id = ch.document_id
-        AND d.current_version_id = ch.version_id
-    WHERE ch.organization_id = @organization_id AND ch.tsv @@ q.tsq
-      AND d.archived_at IS NULL
-      AND (sqlc.narg(client_id)::uuid IS NULL OR d.client_id = sqlc.narg(client_id))
-      AND (@content_type::text = '' OR d.content_type = @content_type)
-      AND (sqlc.narg(created_from)::timestamptz IS NULL OR d.created_at >= sqlc.narg(created_from))
-      AND (sqlc.narg(created_before)::timestamptz IS NULL OR d.created_at < sqlc.narg(created_before))
-    ORDER BY rank DESC, d.created_at DESC, ch.document_id, ch.seq
+           ts_rank_cd(ch.tsv, websearch_to_tsquery('english', @query::text), 32)::float8 AS rank
+    FROM (
+        SELECT c.id, c.document_id, c.version_id, c.seq, c.page, c.sheet, c.cell, c.line_start, c.line_end, c.ref, c.tsv
+        FROM document_chunks c
+        WHERE (c.organization_id = @organization_id) IS TRUE
+          AND c.tsv @@ websearch_to_tsquery('english', @query::text)
+          AND c.facets @@ CAST(@facets::text AS tsquery)
+        OFFSET 0
+    ) ch
+    CROSS JOIN LATERAL (
+        SELECT d.name, d.content_type, d.client_id, d.created_at
+        FROM documents d
+        WHERE d.organization_id = @organization_id AND d.id = ch.document_id AND d.current_version_id = ch.version_id
+          AND d.archived_at IS NULL
+          AND (sqlc.narg(client_id)::uuid IS NULL OR d.client_id = sqlc.narg(client_id)::uuid)
+          AND (@content_type::text = '' OR d.content_type = @content_type::text)
+          AND (sqlc.narg(created_from)::timestamptz IS NULL OR d.created_at >= sqlc.narg(created_from)::timestamptz)
+          AND (sqlc.narg(created_before)::timestamptz IS NULL OR d.created_at < sqlc.narg(created_before)::timestamptz)
+        OFFSET 0
+    ) d
+    LIMIT @pool_limit
+),
+hits AS (
+    SELECT p.*, count(*) OVER ()::int AS total
+    FROM pool p
+    ORDER BY p.rank DESC, p.document_created_at DESC, p.document_id, p.seq
     LIMIT @max_rows OFFSET @skip
 )
 SELECT h.document_id, h.seq, h.page, h.sheet, h.cell, h.line_start, h.line_end, h.ref,
        h.document_name, h.content_type, h.client_id, h.document_created_at, h.rank, h.total,
        coalesce(c.name, '')::text AS client_name,
-       ts_headline('english', translate(h.content, chr(57344) || chr(57345), ''), q.tsq,
-           'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) ||
-           ', MaxWords=35, MinWords=12, ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "')::text AS snippet
-FROM hits h CROSS JOIN q
+       search_snippet(ch.content, @query::text)::text AS snippet
+FROM hits h
+JOIN document_chunks ch ON ch.organization_id = @organization_id AND ch.id = h.id
 LEFT JOIN clients c ON c.organization_id = @organization_id AND c.id = h.client_id
 ORDER BY h.rank DESC, h.document_created_at DESC, h.document_id, h.seq;
+
+-- name: SearchMatchIsLeakproof :one
+-- Whether tsvector @@ tsquery may use the search index under row-level
+-- security (migration 00110).
+SELECT coalesce((SELECT p.proleakproof FROM pg_catalog.pg_proc p WHERE p.oid = 'pg_catalog.ts_match_vq(tsvector, tsquery)'::regprocedure), false)::boolean AS leakproof;

@@ -23,11 +23,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"accute/internal/agents/runs"
+	"accute/internal/agents/tools"
+	"accute/internal/agents/usage"
 	"accute/internal/auth"
 	"accute/internal/clients"
 	"accute/internal/db"
 	"accute/internal/documents"
 	"accute/internal/ratelimit"
+	"accute/internal/realtime"
+	"accute/internal/requests"
 	"accute/internal/store"
 	"accute/internal/tenant"
 )
@@ -73,6 +78,17 @@ type API struct {
 	Documents      *documents.Service
 	ServeContent   func(c echo.Context, id uuid.UUID) error
 	UploadMaxBytes int64
+	// Requests is document requests (internal/requests).
+	Requests *requests.Service
+	// Approvals is the queue of AI agents' proposed actions
+	// (internal/agents/tools); Usage the AI usage ledger
+	// (internal/agents/usage).
+	Approvals *tools.Service
+	Usage     *usage.Service
+	// Runs is conversations with AI agents (internal/agents/runs); Hub
+	// streams runs' events (internal/realtime).
+	Runs *runs.Service
+	Hub  *realtime.Hub
 	// Debug adds X-Debug-SQL-Roundtrips to answers (outside production),
 	// for tests and the load test.
 	Debug bool
@@ -113,6 +129,23 @@ func (a *API) Mount(e *echo.Echo) {
 	org.GET("/documents/:id", a.DocumentsShow, can(tenant.DocumentsRead))
 	org.GET("/documents/:id/content", a.DocumentsContent, can(tenant.DocumentsRead))
 	org.GET("/search", a.Search, can(tenant.DocumentsRead))
+	org.GET("/requests", a.RequestsList, can(tenant.DocumentsRead))
+	org.POST("/requests", a.RequestsCreate, can(tenant.DocumentsWrite))
+	org.GET("/requests/:id", a.RequestsShow, can(tenant.DocumentsRead))
+	org.POST("/requests/:id/accept", a.RequestsAccept, can(tenant.DocumentsWrite))
+	org.POST("/requests/:id/reject", a.RequestsReject, can(tenant.DocumentsWrite))
+	org.POST("/requests/:id/cancel", a.RequestsCancel, can(tenant.DocumentsWrite))
+	org.GET("/usage", a.UsageShow, can(tenant.AgentsManage))
+	org.GET("/approvals", a.ApprovalsList, can(tenant.AgentsApprove))
+	org.GET("/approvals/:id", a.ApprovalsShow, can(tenant.AgentsApprove))
+	org.POST("/approvals/:id/approve", a.ApprovalsApprove, can(tenant.AgentsApprove))
+	org.POST("/approvals/:id/reject", a.ApprovalsReject, can(tenant.AgentsApprove))
+	org.POST("/agents/:slug/runs", a.RunsCreate, can(tenant.AgentsUse))
+	org.GET("/runs/:id", a.RunsShow, can(tenant.AgentsUse))
+	org.POST("/runs/:id/cancel", a.RunsCancel, can(tenant.AgentsUse))
+	org.GET("/runs/:id/stream", a.RunsStream, can(tenant.AgentsUse))
+	org.GET("/conversations", a.ConversationsList, can(tenant.AgentsUse))
+	org.GET("/conversations/:id/runs", a.ConversationRuns, can(tenant.AgentsUse))
 }
 
 // noStore keeps API answers (tokens, personal data) out of caches.

@@ -61,12 +61,15 @@ type SearchHit struct {
 	Rank         float64    `json:"rank"`
 }
 
-// SearchResults is a page of search hits.
+// SearchResults is a page of search hits. A search ranks at most the
+// first documents.SearchPool matching places: when more match, Total is
+// that many and TotalCapped is set ("1,000+"), and pages end there.
 type SearchResults struct {
-	Items   []SearchHit `json:"items"`
-	Total   int         `json:"total"`
-	Page    int         `json:"page"`
-	PerPage int         `json:"per_page"`
+	Items       []SearchHit `json:"items"`
+	Total       int         `json:"total"`
+	TotalCapped bool        `json:"total_capped"`
+	Page        int         `json:"page"`
+	PerPage     int         `json:"per_page"`
 }
 
 func typeKey(mime string) string {
@@ -251,7 +254,7 @@ func (a *API) Search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := SearchResults{Items: make([]SearchHit, 0, len(res.Hits)), Total: res.Total, Page: res.Page, PerPage: f.PerPage}
+	out := SearchResults{Items: make([]SearchHit, 0, len(res.Hits)), Total: res.Total, TotalCapped: res.Capped, Page: res.Page, PerPage: f.PerPage}
 	for _, h := range res.Hits {
 		hit := SearchHit{DocumentID: h.DocumentID, DocumentName: h.DocumentName, ClientID: h.ClientID, Type: typeKey(h.ContentType),
 			Ref: h.Ref, Snippet: documents.SnippetText(h.Snippet), SnippetHTML: documents.SnippetHTML(h.Snippet), Rank: h.Rank}

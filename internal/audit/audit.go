@@ -135,6 +135,9 @@ var OrgActions = []string{
 	SCIMGroupCreated, SCIMGroupUpdated, SCIMGroupDeleted, SCIMMemberRoleChanged,
 	DocumentUploaded, DocumentVersionAdded, DocumentUpdated, DocumentArchived, DocumentRestored, // documents.go
 	DocumentDownloaded, DocumentRefused, DocumentFolderCreated, DocumentFolderRenamed, DocumentFolderDeleted,
+	RequestCreated, RequestSubmitted, RequestDocumentAdded, RequestAccepted, RequestRejected, RequestCancelled, // requests.go
+	RequestReminderSent,
+	AISettingsUpdated, AISettingsReset, AIKeySet, AIKeyRemoved, // ai.go
 }
 
 // Two-factor authentication, sessions and devices (user events: no

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -52,11 +53,20 @@ func usage(ctx context.Context, q *db.Queries, orgID uuid.UUID, r Resource) (int
 	case Storage:
 		return q.SumStorageBytes(ctx, orgID)
 	case AITokens:
-		// Seam: the usage ledger (issue 5, later slice) sums this month's
-		// tokens here. Until it exists nothing is counted.
-		return 0, nil
+		// This calendar month's (UTC) input and output tokens in the AI
+		// usage ledger (internal/agents/usage records them).
+		start, end := MonthBounds(time.Now())
+		return q.SumAITokensBetween(ctx, db.SumAITokensBetweenParams{OrganizationID: orgID, StartsAt: start, EndsAt: end})
 	}
 	return 0, fmt.Errorf("billing: unknown resource %q", r)
+}
+
+// MonthBounds is the calendar month (UTC) that contains t, as [start, end):
+// the period of the AI-token limit and of the usage ledger's budgets.
+func MonthBounds(t time.Time) (start, end time.Time) {
+	t = t.UTC()
+	start = time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+	return start, start.AddDate(0, 1, 0)
 }
 
 // PlanOf reads the organization's plan.

@@ -59,6 +59,8 @@ type Config struct {
 	// Documents configures file storage, uploads and job workers (see
 	// documents.go).
 	Documents Documents
+	// AI is the platform's default AI provider (see ai.go).
+	AI AI
 }
 
 // Production reports whether the app runs with production guarantees.
@@ -280,6 +282,7 @@ func FromEnv(env Lookup) (*Config, error) {
 	}
 	c.loadOAuth(get, bad)
 	c.loadDocuments(get, bad)
+	c.loadAI(get, bad)
 
 	if len(problems) > 0 {
 		return nil, &Error{Problems: problems}

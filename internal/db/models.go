@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Agent struct {
@@ -26,6 +27,25 @@ type Agent struct {
 	UpdatedAt       time.Time
 }
 
+type AgentActionPolicy struct {
+	OrganizationID uuid.UUID
+	Action         string
+	AutoRun        bool
+	UpdatedBy      *uuid.UUID
+	UpdatedAt      time.Time
+}
+
+type AgentConversation struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	UserID         uuid.UUID
+	AgentSlug      string
+	ClientID       *uuid.UUID
+	Title          string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
 type AgentInstallation struct {
 	OrganizationID uuid.UUID
 	ID             uuid.UUID
@@ -35,6 +55,107 @@ type AgentInstallation struct {
 	InstalledBy    *uuid.UUID
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+type AgentMessage struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	ConversationID uuid.UUID
+	RunID          uuid.UUID
+	Role           string
+	Content        string
+	Citations      []byte
+	CreatedAt      time.Time
+}
+
+type AgentProposal struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	RunID          uuid.UUID
+	ToolCallID     string
+	AgentSlug      string
+	Action         string
+	RequestedBy    *uuid.UUID
+	ClientID       uuid.UUID
+	Summary        string
+	Arguments      []byte
+	FinalArguments []byte
+	Status         string
+	AutoRun        bool
+	Edited         bool
+	DecidedBy      *uuid.UUID
+	DecidedAt      *time.Time
+	RejectReason   string
+	Result         string
+	ResultType     string
+	ResultID       *uuid.UUID
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type AgentRun struct {
+	OrganizationID    uuid.UUID
+	ID                uuid.UUID
+	ConversationID    uuid.UUID
+	UserID            uuid.UUID
+	AgentSlug         string
+	ClientID          *uuid.UUID
+	Status            string
+	Error             string
+	ErrorDetail       string
+	Provider          string
+	Model             string
+	InputTokens       int32
+	OutputTokens      int32
+	ToolCalls         int32
+	CancelRequestedAt *time.Time
+	CreatedAt         time.Time
+	StartedAt         *time.Time
+	FinishedAt        *time.Time
+}
+
+type AgentRunEvent struct {
+	OrganizationID uuid.UUID
+	RunID          uuid.UUID
+	Seq            int64
+	Type           string
+	Data           []byte
+	CreatedAt      time.Time
+}
+
+type AiBudget struct {
+	OrganizationID uuid.UUID
+	WarnPercent    int32
+	CapTokens      *int64
+	CapCostNanos   *int64
+	UpdatedBy      *uuid.UUID
+	UpdatedAt      time.Time
+}
+
+type AiBudgetWarning struct {
+	OrganizationID uuid.UUID
+	Month          string
+	LimitKind      string
+	Used           int64
+	LimitValue     int64
+	Recipients     int32
+	CreatedAt      time.Time
+}
+
+type AiUsageEntry struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	RunID          uuid.UUID
+	UserID         *uuid.UUID
+	AgentSlug      string
+	ClientID       *uuid.UUID
+	Provider       string
+	Model          string
+	InputTokens    int32
+	OutputTokens   int32
+	CostNanos      int64
+	Priced         bool
+	CreatedAt      time.Time
 }
 
 type ApiRefreshToken struct {
@@ -119,6 +240,39 @@ type ClientContact struct {
 	CreatedAt      time.Time
 }
 
+type ClientNote struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	ClientID       uuid.UUID
+	Body           string
+	CreatedBy      *uuid.UUID
+	ProposalID     *uuid.UUID
+	CreatedAt      time.Time
+}
+
+type ClientPortalInvitation struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	InvitationID   uuid.UUID
+	ClientID       uuid.UUID
+	CreatedAt      time.Time
+}
+
+type ClientPortalLink struct {
+	OrganizationID  uuid.UUID
+	ID              uuid.UUID
+	ClientID        uuid.UUID
+	UserID          uuid.UUID
+	CreatedBy       *uuid.UUID
+	KycStatus       string
+	KycSubmittedAt  *time.Time
+	KycReviewedAt   *time.Time
+	KycReviewedBy   *uuid.UUID
+	KycRejectReason string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
 type Document struct {
 	OrganizationID   uuid.UUID
 	ID               uuid.UUID
@@ -155,6 +309,7 @@ type DocumentChunk struct {
 	CreatedAt      time.Time
 	Ref            string
 	Locator        []byte
+	Facets         interface{}
 }
 
 type DocumentFolder struct {
@@ -165,6 +320,64 @@ type DocumentFolder struct {
 	CreatedBy      *uuid.UUID
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+}
+
+type DocumentRequest struct {
+	OrganizationID  uuid.UUID
+	ID              uuid.UUID
+	ClientID        uuid.UUID
+	Title           string
+	Instructions    string
+	DueOn           pgtype.Date
+	Status          string
+	Reminders       bool
+	RejectionReason string
+	CancelReason    string
+	CreatedBy       *uuid.UUID
+	SubmittedAt     *time.Time
+	ReviewedBy      *uuid.UUID
+	ReviewedAt      *time.Time
+	ClosedAt        *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+type DocumentRequestEvent struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	RequestID      uuid.UUID
+	Kind           string
+	ActorID        *uuid.UUID
+	ActorName      string
+	Note           string
+	CreatedAt      time.Time
+}
+
+type DocumentRequestItem struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	RequestID      uuid.UUID
+	Position       int32
+	Label          string
+}
+
+type DocumentRequestReminder struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	RequestID      uuid.UUID
+	Step           string
+	Recipients     int32
+	SentAt         time.Time
+}
+
+type DocumentRequestUpload struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	RequestID      uuid.UUID
+	ItemID         *uuid.UUID
+	DocumentID     uuid.UUID
+	UploadedBy     *uuid.UUID
+	CreatedAt      time.Time
 }
 
 type DocumentVersion struct {
@@ -204,6 +417,15 @@ type Invitation struct {
 	CreatedAt      time.Time
 }
 
+type KycDocument struct {
+	OrganizationID uuid.UUID
+	ID             uuid.UUID
+	LinkID         uuid.UUID
+	DocumentID     uuid.UUID
+	Kind           string
+	CreatedAt      time.Time
+}
+
 type Membership struct {
 	OrganizationID uuid.UUID
 	ID             uuid.UUID
@@ -220,6 +442,21 @@ type MfaBackupCode struct {
 	CodeHash  []byte
 	UsedAt    *time.Time
 	CreatedAt time.Time
+}
+
+type OrgAiSetting struct {
+	OrganizationID  uuid.UUID
+	ID              uuid.UUID
+	Provider        string
+	BaseUrl         string
+	Model           string
+	AzureApiVersion string
+	AzureDeployment string
+	ApiKey          []byte
+	ApiKeySetAt     *time.Time
+	UpdatedBy       *uuid.UUID
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 type OrgDataKey struct {

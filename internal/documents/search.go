@@ -2,6 +2,7 @@ package documents
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"strings"
 	"time"
@@ -19,19 +20,29 @@ import (
 // ts_rank_cd, with snippets from ts_headline. Each hit is one chunk, so it
 // points at an exact place: a page, a sheet and cell range, paragraphs or
 // lines.
+//
+// The cost is bounded whatever the words: a search takes the first
+// SearchPool matching chunks (after the filters) from the index, in the
+// table's order, and ranks and counts only those. When more match, the
+// result says so (Capped) and its Total is SearchPool: "1,000+". Words on
+// most pages ("total", "amount") are then ranked within that pool; more
+// words or a filter narrow the search to all its matches.
 
 // Snippet markers: ts_headline puts them around matches (they are removed
-// from the text first, so only ts_headline's are there).
+// from the text first, so only ts_headline's are there); the SQL function
+// search_snippet (migration 00112) writes them as chr(57344), chr(57345).
 const (
 	MarkStart = "\uE000"
 	MarkEnd   = "\uE001"
 )
 
 // SearchPerPage is the size of a page of search results; SearchMaxPage the
-// deepest page served.
+// deepest page served; SearchPool how many matches a search ranks and
+// counts at most (SearchMaxPage pages of SearchPerPage).
 const (
 	SearchPerPage = 20
 	SearchMaxPage = 50
+	SearchPool    = SearchMaxPage * SearchPerPage
 )
 
 // SearchFilter is a search: the query (web-search syntax: words, "a
@@ -68,11 +79,13 @@ type SearchHit struct {
 	Rank    float64
 }
 
-// SearchResult is a page of hits.
+// SearchResult is a page of hits. Total is how many places match, or
+// SearchPool when Capped: more match than a search ranks.
 type SearchResult struct {
-	Hits  []SearchHit
-	Total int
-	Page  int
+	Hits   []SearchHit
+	Total  int
+	Capped bool
+	Page   int
 }
 
 // MaxQueryLen bounds a query (runes).
@@ -90,6 +103,18 @@ func CleanQuery(s string) string {
 
 // Search runs f in org. An empty query finds nothing.
 func (s *Service) Search(ctx context.Context, org uuid.UUID, f SearchFilter) (SearchResult, error) {
+	var out SearchResult
+	err := s.Store.InOrg(ctx, org, func(qs *db.Queries) error {
+		var err error
+		out, err = SearchWith(ctx, qs, org, f)
+		return err
+	})
+	return out, err
+}
+
+// SearchWith is Search in the caller's transaction (which must be in org):
+// the AI agents' search_documents tool runs inside its run's transaction.
+func SearchWith(ctx context.Context, qs *db.Queries, org uuid.UUID, f SearchFilter) (SearchResult, error) {
 	per := f.PerPage
 	if per <= 0 {
 		per = SearchPerPage
@@ -107,26 +132,90 @@ func (s *Service) Search(ctx context.Context, org uuid.UUID, f SearchFilter) (Se
 			}
 		}
 	}
-	err := s.Store.InOrg(ctx, org, func(qs *db.Queries) error {
-		rows, err := qs.SearchDocumentChunks(ctx, db.SearchDocumentChunksParams{
-			OrganizationID: org, Query: q, ClientID: f.ClientID, ContentType: mime,
-			CreatedFrom: f.From, CreatedBefore: f.Before, MaxRows: int32(per), Skip: int32((out.Page - 1) * per),
-		})
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			out.Total = int(r.Total)
-			out.Hits = append(out.Hits, SearchHit{
-				DocumentID: r.DocumentID, DocumentName: r.DocumentName, ContentType: r.ContentType, ClientID: r.ClientID,
-				ClientName: r.ClientName, Created: r.DocumentCreatedAt, Page: intOf(r.Page), Sheet: strOf(r.Sheet),
-				Cell: strOf(r.Cell), LineStart: intOf(r.LineStart), LineEnd: intOf(r.LineEnd), Ref: r.Ref,
-				Snippet: r.Snippet, Rank: r.Rank,
-			})
-		}
-		return nil
+	// Only the pool is ranked: pages end with it.
+	skip := (out.Page - 1) * per
+	if skip >= SearchPool {
+		return out, nil
+	}
+	rows, err := qs.SearchDocumentChunks(ctx, db.SearchDocumentChunksParams{
+		OrganizationID: org, Query: q, Facets: searchFacets(org, f.ClientID, mime, f.From, f.Before, time.Now()),
+		ClientID: f.ClientID, ContentType: mime,
+		CreatedFrom: f.From, CreatedBefore: f.Before, PoolLimit: SearchPool + 1,
+		MaxRows: int32(min(per, SearchPool-skip)), Skip: int32(skip),
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	for _, r := range rows {
+		out.Total, out.Capped = min(int(r.Total), SearchPool), int(r.Total) > SearchPool
+		out.Hits = append(out.Hits, SearchHit{
+			DocumentID: r.DocumentID, DocumentName: r.DocumentName, ContentType: r.ContentType, ClientID: r.ClientID,
+			ClientName: r.ClientName, Created: r.DocumentCreatedAt, Page: intOf(r.Page), Sheet: strOf(r.Sheet),
+			Cell: strOf(r.Cell), LineStart: intOf(r.LineStart), LineEnd: intOf(r.LineEnd), Ref: r.Ref,
+			Snippet: r.Snippet, Rank: r.Rank,
+		})
+	}
+	return out, nil
+}
+
+// searchMaxDateFacets bounds the upload-date part of a facet query: a
+// longer range is left to the check on the document (it narrows little).
+const searchMaxDateFacets = 48
+
+// searchFacets is the facet query of a search (migration 00111): the
+// organization, and the client, type (MIME) and upload months the filters
+// ask for, for the index to intersect with the words. An open range ends
+// a month after now (clocks differ). The facets only narrow: the query
+// still checks each filter on the document.
+func searchFacets(org uuid.UUID, client *uuid.UUID, mime string, from, before *time.Time, now time.Time) string {
+	// A client belongs to one organization: its facet narrows more.
+	terms := []string{facetLexeme("org " + org.String())}
+	if client != nil {
+		terms = []string{facetLexeme("client " + client.String())}
+	}
+	if mime != "" {
+		terms = append(terms, facetLexeme("type "+mime))
+	}
+	if from != nil {
+		end := now.AddDate(0, 1, 0)
+		if before != nil {
+			end = *before
+		}
+		if dates := dateFacets(from.UTC(), end.UTC().Add(-time.Nanosecond)); len(dates) <= searchMaxDateFacets {
+			terms = append(terms, "("+strings.Join(dates, " | ")+")")
+		}
+	}
+	return strings.Join(terms, " & ")
+}
+
+// dateFacets are the year and month facets covering first..last, whole
+// years as a year; just first's month when last is before it (the index
+// then finds what the filter on the document rejects: nothing). More than
+// searchMaxDateFacets means too many.
+func dateFacets(first, last time.Time) []string {
+	y, m := first.Year(), first.Month()
+	ly, lm := last.Year(), last.Month()
+	var out []string
+	for len(out) <= searchMaxDateFacets && (y < ly || (y == ly && m <= lm)) {
+		if m == time.January && (y < ly || lm == time.December) {
+			out = append(out, facetLexeme(fmt.Sprintf("year %04d", y)))
+			y++
+			continue
+		}
+		out = append(out, facetLexeme(fmt.Sprintf("month %04d-%02d", y, m)))
+		if m++; m > time.December {
+			y, m = y+1, time.January
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, facetLexeme(fmt.Sprintf("month %04d-%02d", first.Year(), first.Month())))
+	}
+	return out
+}
+
+// facetLexeme quotes s as a tsquery lexeme.
+func facetLexeme(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
 }
 
 // SnippetHTML is a snippet as safe HTML: the text escaped, then the

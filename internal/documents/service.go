@@ -283,6 +283,10 @@ type UploadInput struct {
 	Filename string
 	Content  io.Reader
 	Placement
+	// Link, when set, runs in the transaction that records the document,
+	// after it (a document request links the upload to itself and changes
+	// its state there); an error from it undoes the document.
+	Link func(ctx context.Context, tx pgx.Tx, q *db.Queries, doc db.Document) error
 }
 
 // CheckPlacement validates where uploads will go, before their bytes are
@@ -334,7 +338,13 @@ func (s *Service) Upload(ctx context.Context, a Actor, in UploadInput) (db.Docum
 			return err
 		}
 		summary := fmt.Sprintf("%s (%s, %s)", name, st.typ.Label, FormatBytes(st.blob.Size))
-		return audit.Record(ctx, q, a.event(audit.DocumentUploaded, "document", d.ID.String(), summary))
+		if err := audit.Record(ctx, q, a.event(audit.DocumentUploaded, "document", d.ID.String(), summary)); err != nil {
+			return err
+		}
+		if in.Link != nil {
+			return in.Link(ctx, tx, q, doc)
+		}
+		return nil
 	})
 	if err != nil {
 		return db.Document{}, err

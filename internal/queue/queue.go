@@ -32,10 +32,13 @@ import (
 )
 
 // Queues. Documents get their own, smaller queue: text extraction is heavy
-// and must not hold up e-mail.
+// and must not hold up e-mail. Agent runs get theirs: a person watches the
+// answer being written, so a run never waits behind a batch of e-mail or
+// parsing.
 const (
 	QueueDefault   = river.QueueDefault
 	QueueDocuments = "documents"
+	QueueAgents    = "agents"
 )
 
 // Inserter inserts jobs in a transaction; *river.Client[pgx.Tx] (and so
@@ -107,6 +110,8 @@ func New(pool *pgxpool.Pool, cfg Config) (*Queue, error) {
 		rc.Queues = map[string]river.QueueConfig{
 			QueueDefault:   {MaxWorkers: cfg.Concurrency},
 			QueueDocuments: {MaxWorkers: docs},
+			// Runs mostly wait on the network (the model), not the CPU.
+			QueueAgents: {MaxWorkers: cfg.Concurrency},
 		}
 	}
 	c, err := river.NewClient(riverpgxv5.New(pool), rc)

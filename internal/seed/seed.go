@@ -22,8 +22,11 @@ import (
 const (
 	OwnerEmail = "owner@demo.accute.test"
 	StaffEmail = "staff@demo.accute.test"
-	OrgSlug    = "demo"
-	OrgName    = "Demo Accounting LLP"
+	// ClientEmail is a client user of the portal, linked to the first
+	// demo client (Acme Manufacturing).
+	ClientEmail = "client@demo.accute.test"
+	OrgSlug     = "demo"
+	OrgName     = "Demo Accounting LLP"
 )
 
 // Result says what the seed did.
@@ -71,13 +74,19 @@ func Demo(ctx context.Context, s *store.Store, orgs *tenant.Service, password st
 	if err != nil {
 		return Result{}, err
 	}
-	var owner, staff db.User
+	var owner, staff, clientUser db.User
 	err = s.InTx(ctx, func(q *db.Queries) error {
 		var err error
 		if owner, err = q.CreateUser(ctx, db.CreateUserParams{Email: OwnerEmail, Name: "Olivia Owner", PasswordHash: hash}); err != nil {
 			return err
 		}
 		if staff, err = q.CreateUser(ctx, db.CreateUserParams{Email: StaffEmail, Name: "Sam Staff", PasswordHash: hash}); err != nil {
+			return err
+		}
+		if clientUser, err = q.CreateUser(ctx, db.CreateUserParams{Email: ClientEmail, Name: "Dana Whitfield", PasswordHash: hash}); err != nil {
+			return err
+		}
+		if err := q.MarkEmailVerified(ctx, clientUser.ID); err != nil {
 			return err
 		}
 		if err := q.MarkEmailVerified(ctx, owner.ID); err != nil {
@@ -96,6 +105,9 @@ func Demo(ctx context.Context, s *store.Store, orgs *tenant.Service, password st
 		if _, err := q.CreateMembership(ctx, db.CreateMembershipParams{OrganizationID: org.ID, UserID: staff.ID, Role: tenant.RoleStaff}); err != nil {
 			return err
 		}
+		if _, err := q.CreateMembership(ctx, db.CreateMembershipParams{OrganizationID: org.ID, UserID: clientUser.ID, Role: tenant.RoleClient}); err != nil {
+			return err
+		}
 		// The demo firm is on Professional (Luca came with the organization).
 		if _, err := q.SetOrganizationPlan(ctx, db.SetOrganizationPlanParams{OrganizationID: org.ID, Plan: billing.Professional}); err != nil {
 			return err
@@ -111,6 +123,11 @@ func Demo(ctx context.Context, s *store.Store, orgs *tenant.Service, password st
 			})
 			if err != nil {
 				return err
+			}
+			if i == 0 { // the client portal's demo user sees Acme
+				if _, err := q.CreateClientPortalLink(ctx, db.CreateClientPortalLinkParams{OrganizationID: org.ID, ClientID: client.ID, UserID: clientUser.ID, CreatedBy: &owner.ID}); err != nil {
+					return err
+				}
 			}
 			if c.contact != "" {
 				if _, err := q.CreateClientContact(ctx, db.CreateClientContactParams{

@@ -75,6 +75,21 @@ func populate(t *testing.T, s *store.Store, f testutil.Factory, org db.Organizat
 		if err := populateAgents(ctx, q, org, owner); err != nil { // isolation_agents_test.go
 			return err
 		}
+		if err := populatePortal(ctx, q, org, owner, client); err != nil { // isolation_portal_test.go
+			return err
+		}
+		if err := populateRequests(ctx, q, org, owner, client); err != nil { // isolation_requests_test.go
+			return err
+		}
+		if err := populateAI(ctx, q, org, owner); err != nil { // isolation_ai_test.go
+			return err
+		}
+		if err := populateAgentTools(ctx, q, org, owner, client); err != nil { // isolation_agent_tools_test.go
+			return err
+		}
+		if err := populateAgentRuns(ctx, q, org, owner, client); err != nil { // isolation_runs_test.go
+			return err
+		}
 		return audit.Record(ctx, q, audit.Event{OrgID: &org.ID, ActorID: &owner.ID, Action: audit.ClientCreated})
 	})
 	if err != nil {

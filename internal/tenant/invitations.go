@@ -70,6 +70,9 @@ func invitationOrg(token string) (uuid.UUID, bool) {
 type InviteInput struct {
 	Email string
 	Role  string // a role value: "staff" or "custom:<uuid>"
+	// ClientIDs are the clients a client user (role client) is linked to
+	// when they accept, for the client portal (internal/portal).
+	ClientIDs []uuid.UUID
 }
 
 // Invite invites an e-mail address with a role and queues the e-mail, in
@@ -124,11 +127,17 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (db.Invit
 		if err != nil {
 			return err
 		}
+		if err := addInvitationClients(ctx, q, a.OrgID, inv.ID, role.Role, in.ClientIDs); err != nil {
+			return err
+		}
 		if err := audit.Record(ctx, q, audit.Event{
 			OrgID: &a.OrgID, ActorID: &a.UserID, ActorEmail: a.Email, Action: audit.MemberInvited,
 			TargetType: "invitation", TargetID: inv.ID.String(), Summary: fmt.Sprintf("%s invited as %s", in.Email, role.Label),
 		}); err != nil {
 			return err
+		}
+		if role.Role == RoleClient {
+			return notify.Enqueue(ctx, q, s.clientInvitationEmail(a, in.Email, token))
 		}
 		return notify.Enqueue(ctx, q, s.invitationEmail(a, in.Email, role.Label, token))
 	})
@@ -136,6 +145,48 @@ func (s *Service) Invite(ctx context.Context, a Actor, in InviteInput) (db.Invit
 		return db.Invitation{}, fmt.Errorf("invite: %w", err)
 	}
 	return inv, nil
+}
+
+// addInvitationClients records the active clients a client user's
+// invitation links on acceptance.
+func addInvitationClients(ctx context.Context, q *db.Queries, org, invitation uuid.UUID, role string, clients []uuid.UUID) error {
+	if len(clients) > 0 && role != RoleClient {
+		return form.Errors{"role": "Only client users are linked to clients."}
+	}
+	for _, id := range clients {
+		c, err := q.GetClient(ctx, db.GetClientParams{OrganizationID: org, ID: id})
+		if errors.Is(store.MapError(err), store.ErrNotFound) || (err == nil && c.ArchivedAt != nil) {
+			return form.Errors{"client_id": "Choose an active client."}
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.AddPortalInvitationClient(ctx, db.AddPortalInvitationClientParams{OrganizationID: org, InvitationID: invitation, ClientID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clientInvitationEmail invites a client of the firm to its client portal.
+func (s *Service) clientInvitationEmail(a Actor, to, token string) notify.Email {
+	link := strings.TrimRight(s.BaseURL, "/") + "/invitations/accept?token=" + token
+	return notify.Email{
+		To:      to,
+		Subject: fmt.Sprintf("%s invited you to their client portal", a.OrgName),
+		Text: fmt.Sprintf("Hello,\n\n%s invited you to the secure client portal of %s, where you can share documents with them, "+
+			"answer their document requests and complete your identity check.\n\n"+
+			"To accept and set your password, open this link:\n\n%s\n\n"+
+			"The invitation expires in 7 days and works once. If you were not expecting it, you can ignore this message.\n",
+			inviterName(a), a.OrgName, link),
+	}
+}
+
+func inviterName(a Actor) string {
+	if a.Name != "" {
+		return a.Name + " (" + a.Email + ")"
+	}
+	return a.Email
 }
 
 func (s *Service) invitationEmail(a Actor, to, roleLabel, token string) notify.Email {
@@ -269,9 +320,21 @@ func join(ctx context.Context, q *db.Queries, inv db.GetInvitationByTokenRow, ro
 		return err
 	}
 	orgID := inv.OrganizationID
+	summary := fmt.Sprintf("%s joined as %s", user.Email, role.Label)
+	if role.Role == RoleClient {
+		// The client portal: link the client user to the clients the
+		// invitation named.
+		linked, err := q.LinkInvitedClients(ctx, db.LinkInvitedClientsParams{OrganizationID: orgID, InvitationID: inv.ID, UserID: user.ID})
+		if err != nil {
+			return err
+		}
+		if len(linked) > 0 {
+			summary += fmt.Sprintf(", with portal access to %d client(s)", len(linked))
+		}
+	}
 	return audit.Record(ctx, q, audit.Event{
 		OrgID: &orgID, ActorID: &user.ID, ActorEmail: user.Email, Action: audit.InvitationAccepted,
-		TargetType: "member", TargetID: user.ID.String(), Summary: fmt.Sprintf("%s joined as %s", user.Email, role.Label),
+		TargetType: "member", TargetID: user.ID.String(), Summary: summary,
 	})
 }
 

@@ -19,6 +19,7 @@ const (
 	DocumentsWrite     Permission = "documents.write"
 	AgentsUse          Permission = "agents.use"
 	AgentsManage       Permission = "agents.manage"
+	AgentsApprove      Permission = "agents.approve"
 )
 
 // PermissionInfo describes a permission for the role editor.
@@ -40,6 +41,7 @@ var AllPermissions = []PermissionInfo{
 	{DocumentsWrite, "Manage documents", "Upload documents and new versions; rename, move, tag, archive and restore them; manage folders."},
 	{AgentsUse, "Use AI agents", "See the agent marketplace and talk to the organization's enabled agents."},
 	{AgentsManage, "Manage AI agents", "Install, enable, disable and configure the organization's AI agents."},
+	{AgentsApprove, "Approve agents' actions", "Approve, edit or reject what AI agents propose to do (e-mails, notes, document requests)."},
 }
 
 // ValidPermission reports whether p is a known permission.
@@ -74,7 +76,7 @@ type BuiltinRole struct {
 var BuiltinRoles = []BuiltinRole{
 	{RoleOwner, "Owner", "Full control, including other owners.", allPermissions()},
 	{RoleAdmin, "Admin", "Full control except promoting or demoting owners.", allPermissions()},
-	{RoleManager, "Manager", "Runs client work and reads the team and audit trail.", []Permission{ClientsRead, ClientsWrite, MembersRead, AuditRead, DocumentsRead, DocumentsWrite, AgentsUse}},
+	{RoleManager, "Manager", "Runs client work and reads the team and audit trail.", []Permission{ClientsRead, ClientsWrite, MembersRead, AuditRead, DocumentsRead, DocumentsWrite, AgentsUse, AgentsApprove}},
 	{RoleStaff, "Staff", "Works with clients.", []Permission{ClientsRead, ClientsWrite, DocumentsRead, DocumentsWrite, AgentsUse}},
 	{RoleClient, "Client", "A client of the firm; sees only the client portal.", nil},
 }

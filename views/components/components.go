@@ -47,6 +47,8 @@ type Pager struct {
 	Page    int
 	PerPage int
 	Total   int
+	// Capped: Total is a lower bound, more match ("1–20 of 1,000+").
+	Capped bool
 	// URL builds the address of page n (keeping filters).
 	URL func(n int) string
 }
@@ -69,3 +71,24 @@ func (p Pager) From() int {
 
 // To is the index of the last row shown.
 func (p Pager) To() int { return min(p.Page*p.PerPage, p.Total) }
+
+// TotalText is the total as shown: "1,000+" when capped.
+func (p Pager) TotalText() string {
+	if !p.Capped {
+		return strconv.Itoa(p.Total)
+	}
+	return Thousands(p.Total) + "+"
+}
+
+// Thousands writes n with thousands separators: 12,345.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

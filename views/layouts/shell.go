@@ -43,6 +43,11 @@ type Nav struct {
 
 	// Agents shows the AI agents' marketplace (agents.use).
 	Agents bool
+
+	// Approvals shows the queue of agents' proposed actions
+	// (agents.approve); Usage the AI usage ledger (agents.manage).
+	Approvals bool
+	Usage     bool
 }
 
 // Flash is a one-time message.

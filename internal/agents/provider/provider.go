@@ -16,9 +16,11 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Roles of a chat message.
@@ -105,6 +107,9 @@ var (
 	ErrStreamCut    = errors.New("the AI provider's answer was cut off")
 	ErrMalformed    = errors.New("the AI provider sent a malformed answer")
 	ErrBadRequest   = errors.New("the AI provider refused the request")
+	// ErrForbiddenEndpoint: the configured address is one this platform
+	// does not connect to (a private network address, a redirect).
+	ErrForbiddenEndpoint = errors.New("the AI provider's address is not allowed")
 )
 
 // Error is a provider failure: Kind is one of the Err* values above,
@@ -149,11 +154,43 @@ func UserMessage(err error) string {
 		return "The AI provider's answer was cut off. What arrived is kept; ask again to continue."
 	case errors.Is(err, ErrMalformed):
 		return "The AI provider sent an answer that could not be read."
+	case errors.Is(err, ErrForbiddenEndpoint):
+		return "The AI provider's address is not allowed on this platform (it points into a private network or redirects elsewhere). An administrator can change it under Settings → AI provider."
 	case errors.Is(err, ErrBadRequest):
 		return "The AI provider refused the request. An administrator can check the model name under Settings → AI provider."
 	default:
 		return "The answer could not be completed because of an unexpected error."
 	}
+}
+
+// EstimateTokens estimates how many tokens text takes when a provider does
+// not report usage: about four characters a token, the usual figure for
+// English with the common tokenizers.
+func EstimateTokens(text string) int {
+	n := utf8.RuneCountInString(text)
+	if n == 0 {
+		return 0
+	}
+	return (n + 3) / 4
+}
+
+// EstimateInput estimates the input tokens of a request: its messages, tool
+// calls and tool definitions, with a few tokens of framing per message.
+func EstimateInput(req Request) int {
+	n := 0
+	for _, m := range req.Messages {
+		n += 4 + EstimateTokens(m.Content) + EstimateTokens(m.Name)
+		for _, tc := range m.ToolCalls {
+			n += 4 + EstimateTokens(tc.Name) + EstimateTokens(tc.Arguments)
+		}
+	}
+	for _, t := range req.Tools {
+		n += 8 + EstimateTokens(t.Name) + EstimateTokens(t.Description)
+		if b, err := json.Marshal(t.Parameters); err == nil {
+			n += EstimateTokens(string(b))
+		}
+	}
+	return n
 }
 
 // SearchToolName is the tool through which answers find the firm's

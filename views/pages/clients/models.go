@@ -8,7 +8,10 @@ import (
 	"strconv"
 
 	"accute/views/components"
+	approvalsview "accute/views/pages/approvals"
 	documentsview "accute/views/pages/documents"
+	portalview "accute/views/pages/portal"
+	requestsview "accute/views/pages/requests"
 )
 
 // ResultsID is the id of the list's results region: the search form targets
@@ -105,6 +108,15 @@ type ShowView struct {
 	Contacts   ContactsView
 	// Documents is the client's documents card (nil without documents.read).
 	Documents *documentsview.ClientCard
+	// Portal is the client's Portal access card (client users, their
+	// identity checks, invitations).
+	Portal *portalview.AccessCard
+	// Requests is the client's document requests card (nil without
+	// documents.read).
+	Requests *requestsview.ClientCard
+	// NotesCard lists the client's notes (nil when there are none), which
+	// agents' approved actions add.
+	NotesCard *approvalsview.NotesCard
 }
 
 // ContactsView is the contacts card: the list and the add form. It is also

@@ -197,6 +197,16 @@ type ShowView struct {
 	Versions    []VersionRow
 	Edit        EditForm
 	NewVersion  VersionUpload
+	// Passage is the place an agent's citation opened (?passage=), shown
+	// highlighted at the top.
+	Passage *PassageView
+}
+
+// PassageView is a cited place of the document: its text in the current
+// version, or none when the document changed since it was cited.
+type PassageView struct {
+	Ref   string
+	Texts []string
 }
 
 // VersionRow is one version of a document.

@@ -22,6 +22,9 @@ type View struct {
 	Searched bool // a query was given (and valid)
 	Hits     []Hit
 	Pager    components.Pager
+	// Capped: more places match than a search ranks (Pager.Total, the
+	// pool); the page says so and how to narrow.
+	Capped bool
 	// DocumentsURL is the library.
 	DocumentsURL string
 }
