@@ -209,7 +209,7 @@ func (h *Hub) feed(t *topic, s *subscriber) error {
 		}
 	}
 	switch {
-	case s.last >= cursor:
+	case s.last >= cursor || !s.isLive():
 		s.lagSince = time.Time{}
 	case s.lagSince.IsZero():
 		s.lagSince = time.Now()
