@@ -28,6 +28,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -41,8 +42,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,8 +77,9 @@ type options struct {
 	chunkIntervals []time.Duration
 	maxChunkP50    time.Duration
 
-	pprof string
-	dbSet string
+	pprof     string
+	dbSet     string
+	serverEnv string
 }
 
 func main() {
@@ -97,6 +101,7 @@ func main() {
 	flag.StringVar(&intervals, "chunk-intervals", "100ms,20ms", "chunks: pauses between the provider's chunks (comma-separated); the first is held to -max-chunk-p50")
 	flag.DurationVar(&o.maxChunkP50, "max-chunk-p50", 5*time.Millisecond, "chunks: largest acceptable p50 of the first interval")
 	flag.StringVar(&o.pprof, "pprof", "", "ACCUTE_PPROF_ADDR for the server (e.g. 127.0.0.1:6061)")
+	flag.StringVar(&o.serverEnv, "server-env", "", "experiments: extra environment for the server, comma-separated (e.g. GOGC=100,GOMEMLIMIT=1GiB)")
 	flag.StringVar(&o.dbSet, "db-set", "", "experiments: a PostgreSQL setting for the bench database, name=value (e.g. synchronous_commit=off)")
 	flag.Parse()
 	for _, s := range strings.Split(intervals, ",") {
@@ -131,10 +136,51 @@ type server struct {
 	token string // the demo owner's personal access token
 	jar   http.CookieJar
 	fake  *fakeProvider
+	gcs   gcLog
+}
+
+// gcLog records when the server's garbage collections ended (gctrace
+// lines), passing the rest of its standard error through.
+type gcLog struct {
+	mu    sync.Mutex
+	ats   []time.Time
+	lines []string
+}
+
+func (g *gcLog) watch(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "gc ") {
+			g.mu.Lock()
+			g.ats, g.lines = append(g.ats, time.Now()), append(g.lines, sc.Text())
+			g.mu.Unlock()
+			continue
+		}
+		fmt.Fprintln(os.Stderr, sc.Text())
+	}
+}
+
+// in returns the gctrace lines of the collections that ended in
+// [from, to).
+func (g *gcLog) in(from, to time.Time) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []string
+	for i, at := range g.ats {
+		if !at.Before(from) && at.Before(to) {
+			out = append(out, g.lines[i])
+		}
+	}
+	return out
 }
 
 func run(o options) error {
 	ctx := context.Background()
+	// The benchmark's own collections (10,000 goroutines to scan) would
+	// delay its reads and count as latency: collect less often.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	// Each stream is a socket here and one in the server: raise the soft
 	// limit on open files to the hard one (the server, a Go program, does
 	// the same for itself at start).
@@ -188,7 +234,17 @@ func run(o options) error {
 	if o.pprof != "" {
 		s.cmd.Env = append(s.cmd.Env, "ACCUTE_PPROF_ADDR="+o.pprof)
 	}
+	if o.serverEnv != "" {
+		s.cmd.Env = append(s.cmd.Env, strings.Split(o.serverEnv, ",")...)
+	}
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, os.Stderr
+	if o.timeline {
+		// The server's garbage collections, timed, for the timeline.
+		s.cmd.Env = append(s.cmd.Env, "GODEBUG=gctrace=1")
+		pr, pw := io.Pipe()
+		s.cmd.Stderr = pw
+		go s.gcs.watch(pr)
+	}
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}

@@ -133,6 +133,8 @@ func benchStreams(ctx context.Context, s *server, o options) ([]string, error) {
 	// Publish, warm up, then measure.
 	backends, err := backendPIDs(ctx, st)
 	if err != nil {
+		closeAll()
+		readers.Wait()
 		return nil, err
 	}
 	pub := newPublisher(st, orgID, runIDs)
@@ -207,7 +209,11 @@ func benchStreams(ctx context.Context, s *server, o options) ([]string, error) {
 			}
 		}
 		for sec := int64(0); sec <= int64(o.duration/time.Second); sec++ {
+			at := time.Unix(0, win.from.Load()).Add(time.Duration(sec) * time.Second)
 			fmt.Printf("second %2d: %6d deliveries, %5d over 100 ms\n", sec, total[sec], slow[sec])
+			for _, l := range s.gcs.in(at, at.Add(time.Second)) {
+				fmt.Println("  server", l)
+			}
 		}
 	}
 	expected := 0
@@ -226,11 +232,11 @@ func benchStreams(ctx context.Context, s *server, o options) ([]string, error) {
 	fmt.Printf("\n### Concurrent SSE streams on one instance\n\n")
 	fmt.Printf("%d API run streams (`GET /api/v1/orgs/demo/runs/{id}/stream`, a personal access token) held open on one server, %d per run over %d running runs, "+
 		"to %d loopback addresses of the server; opened %d at a time in %s (%.0f/s). Events published like the run worker does "+
-		"(`AppendAgentRunEvents` in an organization transaction: the row and `pg_notify`, delivered at commit) from %d connections, round robin over the runs, "+
+		"(`AppendAgentRunEvents` in an organization transaction: the row and `pg_notify`, delivered at commit) from %d connections, round robin over the runs at an even pace, "+
 		"each a delta whose text is its send time; latency is publish (before the transaction) to the frame read by the client. "+
 		"%s of warm-up, then %s measured.\n\n",
 		o.streams, o.streams/o.runs, o.runs, o.addresses, o.openConc, openTime.Round(time.Millisecond), float64(o.streams)/openTime.Seconds(),
-		publishers, o.warmup, o.duration)
+		min(publishers, o.runs), o.warmup, o.duration)
 	fmt.Println("| streams | events published | deliveries (expected) | p50 | p95 | p99 | max | server RSS: before, streams open, peak | dropped or gaps |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	fmt.Printf("| %d | %d (%.0f/s) | %d (%d) | %s | %s | %s | %s | %s, %s, %s | %d, %d |\n",
@@ -382,14 +388,21 @@ func (p *publisher) append(ctx context.Context, r int, typ string, data []byte) 
 	return err
 }
 
-// run publishes rate deltas a second until ctx ends: publisher w takes the
-// runs w, w+publishers, ... in turn.
+// run publishes rate deltas a second until ctx ends: publisher w of n
+// takes the runs w, w+n, ... in turn, its ticks offset from the others' so
+// that events are spread evenly over time, not published n at once.
 func (p *publisher) run(ctx context.Context, rate int, win *window) error {
 	var g sync.WaitGroup
-	errs := make(chan error, publishers)
-	for w := range publishers {
+	n := min(publishers, len(p.runs))
+	errs := make(chan error, n)
+	every := time.Duration(n) * time.Second / time.Duration(rate)
+	for w := range n {
 		g.Go(func() {
-			every := time.Duration(publishers) * time.Second / time.Duration(rate)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(every * time.Duration(w) / time.Duration(n)):
+			}
 			tick := time.NewTicker(every)
 			defer tick.Stop()
 			r := w
@@ -401,9 +414,6 @@ func (p *publisher) run(ctx context.Context, rate int, win *window) error {
 				}
 				if r >= len(p.runs) {
 					r = w
-				}
-				if r >= len(p.runs) {
-					return // fewer runs than publishers
 				}
 				ts := time.Now().UnixNano()
 				// Not cancelled with ctx: a transaction cut short could
@@ -420,7 +430,7 @@ func (p *publisher) run(ctx context.Context, rate int, win *window) error {
 					p.txs = append(p.txs, d)
 					p.mu.Unlock()
 				}
-				r += publishers
+				r += n
 			}
 		})
 	}
