@@ -35,12 +35,7 @@ func (h *Handlers) ClientsList(c echo.Context) error {
 	}
 	base := clientsBase(c)
 	v := clientsview.ListView{BasePath: base, Query: f.Query, Archived: f.Archived, CanWrite: canWriteClients(c)}
-	for _, r := range res.Rows {
-		v.Rows = append(v.Rows, clientsview.Row{
-			URL: base + "/" + r.ID.String(), Name: r.Name, Email: r.Email, Kind: r.Kind, KindLabel: kindLabel(r.Kind),
-			Phone: r.Phone, Contacts: int(r.Contacts), Updated: r.UpdatedAt.Format(clientDateLayout), Archived: r.ArchivedAt != nil,
-		})
-	}
+	v.Rows = clientRows(base, res.Rows)
 	v.Pager = components.Pager{Page: res.Page, PerPage: clients.PerPage, Total: res.Total, URL: v.PageURL}
 	// The same address answers a page or a fragment: caches must keep them apart.
 	c.Response().Header().Add("Vary", "HX-Request, HX-Target")
@@ -48,6 +43,33 @@ func (h *Handlers) ClientsList(c echo.Context) error {
 		return h.render(c, http.StatusOK, clientsview.ClientsResults(v))
 	}
 	return h.render(c, http.StatusOK, clientsview.ClientsPage(h.shell(c, "Clients", "clients"), v))
+}
+
+// clientRows maps the list's rows to the view's. The rows' addresses and
+// dates are cut from one string built for the whole page, two allocations
+// instead of three per row (this is the clients page's hot loop).
+func clientRows(base string, rows []db.ListClientsRow) []clientsview.Row {
+	out := make([]clientsview.Row, len(rows))
+	text := make([]byte, 0, len(rows)*(len(base)+1+36+len(clientDateLayout)+2))
+	ends := make([]int, 0, 2*len(rows))
+	for _, r := range rows {
+		text = append(text, base...)
+		text = append(text, '/')
+		text = appendUUID(text, r.ID)
+		ends = append(ends, len(text))
+		text = r.UpdatedAt.AppendFormat(text, clientDateLayout)
+		ends = append(ends, len(text))
+	}
+	all, start := string(text), 0
+	for i, r := range rows {
+		url, updated := ends[2*i], ends[2*i+1]
+		out[i] = clientsview.Row{
+			URL: all[start:url], Name: r.Name, Email: r.Email, Kind: r.Kind, KindLabel: kindLabel(r.Kind),
+			Phone: r.Phone, Contacts: int(r.Contacts), Updated: all[url:updated], Archived: r.ArchivedAt != nil,
+		}
+		start = updated
+	}
+	return out
 }
 
 // ClientsNew shows the empty client form.

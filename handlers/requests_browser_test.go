@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -39,11 +40,22 @@ func TestBrowserRequestDocuments(t *testing.T) {
 	)
 	step(t, ctx, "apply a template",
 		chromedp.Click(chromedp.CSS("[data-testid=template-year-end]")),
-		chromedp.WaitVisible(chromedp.CSS("[data-testid=request-templates]")),
 	)
-	title, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-title")))
-	if err != nil || !strings.HasPrefix(title, "Documents for your") {
-		t.Fatalf("title after the template %q (%v)", title, err)
+	// The template is a GET form submission: a navigation. Wait for the
+	// new page (evaluations fail while the old one is torn down).
+	var title string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.search.includes("template=year-end") && document.readyState === "complete" && document.querySelector("#f-title") ? document.querySelector("#f-title").value : ""`))
+		if err == nil && got != "" {
+			title = got
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the template page did not load (%v)", err)
+		}
+	}
+	if !strings.HasPrefix(title, "Documents for your") {
+		t.Fatalf("title after the template %q", title)
 	}
 	items, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=item-input]").length`))
 	if err != nil || items < 5 {

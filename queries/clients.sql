@@ -1,4 +1,7 @@
 -- name: ListClients :many
+-- A page of the client list with the total and each client's contacts, in
+-- name order: sort_name is lower(name) stored (migrations/00041), so the
+-- page does not compute lower() for every row.
 SELECT id, name, kind, email, phone, archived_at, updated_at,
        (SELECT count(*) FROM client_contacts cc WHERE cc.organization_id = c.organization_id AND cc.client_id = c.id)::int AS contacts,
        count(*) OVER ()::int AS total
@@ -6,7 +9,7 @@ FROM clients c
 WHERE c.organization_id = @organization_id
   AND (CASE WHEN @archived::boolean THEN c.archived_at IS NOT NULL ELSE c.archived_at IS NULL END)
   AND (@query::text = '' OR c.name ILIKE '%' || @query || '%' OR c.email ILIKE '%' || @query || '%')
-ORDER BY lower(c.name), c.id
+ORDER BY c.sort_name, c.id
 LIMIT @max_rows OFFSET @skip;
 
 -- name: GetClient :one

@@ -13,6 +13,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -114,10 +115,26 @@ func run(conns int, duration time.Duration, generator string) error {
 		c := header
 		// Warm up connections, caches and the pool first.
 		_, _ = goLoad(u, c, conns, 2*time.Second)
-		if useWrk {
-			return wrkLoad(u, c, conns, duration)
+		// CPU time per request of the server and of PostgreSQL (their
+		// processes' CPU over the run divided by the requests served):
+		// unlike requests/s, it barely moves when other work shares the
+		// machine.
+		backends, err := pgBackends(ctx, dsn)
+		if err != nil {
+			return result{}, err
 		}
-		return goLoad(u, c, conns, duration)
+		srv0, pg0 := procCPU(srv.Process.Pid), procsCPU(backends)
+		var r result
+		if useWrk {
+			r, err = wrkLoad(u, c, conns, duration)
+		} else {
+			r, err = goLoad(u, c, conns, duration)
+		}
+		if n := r.rps * duration.Seconds(); err == nil && n > 0 {
+			r.serverCPU = time.Duration(float64(procCPU(srv.Process.Pid)-srv0) / n)
+			r.pgCPU = time.Duration(float64(procsCPU(backends)-pg0) / n)
+		}
+		return r, err
 	}
 	clientsRes, err := measure(page, "Cookie: "+cookie)
 	if err != nil {
@@ -169,6 +186,8 @@ func run(conns int, duration time.Duration, generator string) error {
 	fmt.Printf("| GET /api/v1/orgs/demo/clients (%d items, personal access token) | %.0f | %s | %s | %d |\n", apiItems, apiRes.rps, ms(apiRes.p50), ms(apiRes.p99), apiRes.errors)
 	fmt.Printf("| POST /api/v1/auth/token (%d connections, bcrypt cost %d) | %.1f logins/s | %s | %s | %d |\n", min(conns, 4), cost, loginRes.rps, ms(loginRes.p50), ms(loginRes.p99), loginRes.errors)
 	fmt.Printf("\nSQL round trips per clients page: %d, per API clients list: %d. Server peak RSS (VmHWM): %.1f MB.\n", trips, apiTrips, float64(rss)/1024)
+	fmt.Printf("CPU time per request (server + PostgreSQL): clients page %s + %s ms, API clients list %s + %s ms, /healthz %s ms.\n",
+		cpuMS(clientsRes.serverCPU), cpuMS(clientsRes.pgCPU), cpuMS(apiRes.serverCPU), cpuMS(apiRes.pgCPU), cpuMS(healthRes.serverCPU))
 	if clientsRes.errors > 0 || rows < 50 {
 		return fmt.Errorf("clients page: %d errors, %d rows", clientsRes.errors, rows)
 	}
@@ -179,6 +198,8 @@ func run(conns int, duration time.Duration, generator string) error {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func cpuMS(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
 
 // freshDatabase recreates name on the server at admin and returns its URL.
 func freshDatabase(ctx context.Context, admin, name string) (string, error) {
@@ -311,6 +332,49 @@ type result struct {
 	rps      float64
 	p50, p99 time.Duration
 	errors   int
+	// CPU time per request of the server and of the PostgreSQL backends.
+	serverCPU, pgCPU time.Duration
+}
+
+// pgBackends are the PostgreSQL processes serving the database at dsn
+// (the server's pool, open after the warm-up).
+func pgBackends(ctx context.Context, dsn string) ([]int, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int])
+}
+
+// procCPU is a process's user and system CPU time so far (0 when it cannot
+// be read, such as for a PostgreSQL on another machine).
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (in parentheses, which may hold
+	// spaces): utime and stime are the 12th and 13th, in clock ticks.
+	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
+}
+
+func procsCPU(pids []int) time.Duration {
+	var t time.Duration
+	for _, pid := range pids {
+		t += procCPU(pid)
+	}
+	return t
 }
 
 // goLoad runs conns workers in a closed loop for d.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"accute/internal/audit"
 	"accute/internal/crypto"
@@ -271,15 +272,19 @@ const patQuery = `SELECT status, token_id, token_name, token_role, token_perms, 
 	FROM app_enter_pat($1, $2, $3)`
 
 // patRow scans app_enter_pat's columns (NULL unless the status is ok).
+// The nullable columns are pgtype values rather than pointers: pgx plans
+// the scan of every column on every request, and a pointer to a pointer
+// takes it through its reflection-based wrappers, which cost as much as
+// scanning the whole client list.
 type patRow struct {
-	status, tokenName, tokenRole            *string
-	tokenID, userID, memberID, memberCustom *uuid.UUID
+	status, tokenName, tokenRole            pgtype.Text
+	tokenID, userID, memberID, memberCustom pgtype.UUID
 	tokenPerms, memberPerms                 []string
-	expires, suspended, verified            *time.Time
-	email, name, orgSlug, orgName           *string
-	memberRole, memberCustomName            *string
-	platformAdmin, mfa, requireMFA          *bool
-	sessionVersion                          *int32
+	expires, suspended, verified            pgtype.Timestamptz
+	email, name, orgSlug, orgName           pgtype.Text
+	memberRole, memberCustomName            pgtype.Text
+	platformAdmin, mfa, requireMFA          pgtype.Bool
+	sessionVersion                          pgtype.Int4
 }
 
 func (r *patRow) dest() []any {
@@ -288,11 +293,21 @@ func (r *patRow) dest() []any {
 		&r.requireMFA, &r.memberID, &r.memberRole, &r.memberCustom, &r.memberCustomName, &r.memberPerms}
 }
 
-func str(p *string) string {
-	if p == nil {
-		return ""
+// timePtr is a nullable timestamp as the rest of the code holds it.
+func timePtr(t pgtype.Timestamptz) *time.Time {
+	if !t.Valid {
+		return nil
 	}
-	return *p
+	v := t.Time
+	return &v
+}
+
+func uuidPtr(u pgtype.UUID) *uuid.UUID {
+	if !u.Valid {
+		return nil
+	}
+	v := uuid.UUID(u.Bytes)
+	return &v
 }
 
 // AuthenticatePAT checks a token outside any organization (for routes such
@@ -341,37 +356,37 @@ func (a *APITokens) EnterPAT(ctx context.Context, token, slug string) (PATAuth, 
 }
 
 func (r *patRow) result(orgID uuid.UUID) (PATAuth, error) {
-	res := PATAuth{OrgID: orgID, Status: PATInvalid, TokenName: str(r.tokenName), Role: str(r.tokenRole), ExpiresAt: r.expires}
-	if r.status != nil {
-		res.Status = *r.status
+	res := PATAuth{OrgID: orgID, Status: PATInvalid, TokenName: r.tokenName.String, Role: r.tokenRole.String, ExpiresAt: timePtr(r.expires)}
+	if r.status.Valid {
+		res.Status = r.status.String
 	}
-	if r.tokenID != nil {
-		res.TokenID = *r.tokenID
+	if r.tokenID.Valid {
+		res.TokenID = r.tokenID.Bytes
 	}
-	if r.userID != nil {
-		res.UserID = *r.userID
+	if r.userID.Valid {
+		res.UserID = r.userID.Bytes
 	}
 	if res.Status != PATOK {
 		return res, nil
 	}
-	if r.memberID == nil || r.sessionVersion == nil {
+	if !r.memberID.Valid || !r.sessionVersion.Valid {
 		return PATAuth{}, errors.New("authenticate token: incomplete principal")
 	}
 	// A token sees only its own organization, with the rights of its role
 	// cut down to the member's current ones (a demoted member's tokens
 	// lose what the member lost).
-	member := &tenant.Membership{ID: *r.memberID, Role: str(r.memberRole), CustomRoleID: r.memberCustom,
-		CustomRoleName: str(r.memberCustomName), CustomPerms: r.memberPerms}
+	member := &tenant.Membership{ID: r.memberID.Bytes, Role: r.memberRole.String, CustomRoleID: uuidPtr(r.memberCustom),
+		CustomRoleName: r.memberCustomName.String, CustomPerms: r.memberPerms}
 	member.Permissions = intersect(tenant.PermissionsFor(member.Role, member.CustomPerms), tenant.PermissionsFor(res.Role, r.tokenPerms))
 	if member.Role == tenant.RoleOwner && res.Role != tenant.RoleOwner {
 		// The owner-only rules (granting the owner role, touching owners)
 		// need an owner's token with the owner role, not just an owner.
 		member.Role, member.CustomRoleID, member.CustomRoleName = res.Role, nil, ""
 	}
-	org := tenant.OrgRef{ID: orgID, Slug: str(r.orgSlug), Name: str(r.orgName), Role: member.Role, RequireMFA: r.requireMFA != nil && *r.requireMFA}
+	org := tenant.OrgRef{ID: orgID, Slug: r.orgSlug.String, Name: r.orgName.String, Role: member.Role, RequireMFA: r.requireMFA.Valid && r.requireMFA.Bool}
 	res.Principal = &tenant.Principal{
-		User: &tenant.User{ID: res.UserID, Email: str(r.email), Name: str(r.name), IsPlatformAdmin: r.platformAdmin != nil && *r.platformAdmin,
-			SuspendedAt: r.suspended, SessionVersion: *r.sessionVersion, EmailVerifiedAt: r.verified, MFA: r.mfa != nil && *r.mfa},
+		User: &tenant.User{ID: res.UserID, Email: r.email.String, Name: r.name.String, IsPlatformAdmin: r.platformAdmin.Valid && r.platformAdmin.Bool,
+			SuspendedAt: timePtr(r.suspended), SessionVersion: r.sessionVersion.Int32, EmailVerifiedAt: timePtr(r.verified), MFA: r.mfa.Valid && r.mfa.Bool},
 		Orgs: []tenant.OrgRef{org},
 	}
 	res.Principal.Org, res.Principal.Membership = &org, member

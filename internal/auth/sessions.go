@@ -59,7 +59,7 @@ type Sessions struct {
 func NewSessions(pool *pgxpool.Pool, secure bool) *Sessions {
 	sm := scs.New()
 	sm.Store = ctxStore{PostgresStore: pgxstore.NewWithCleanupInterval(pool, 10*time.Minute), pool: pool}
-	sm.Codec = jsonCodec{}
+	sm.Codec = newJSONCodec()
 	sm.Lifetime = 14 * 24 * time.Hour
 	sm.Cookie.Name = "accute_session"
 	sm.Cookie.HttpOnly = true

@@ -242,7 +242,7 @@ FROM clients c
 WHERE c.organization_id = $1
   AND (CASE WHEN $2::boolean THEN c.archived_at IS NOT NULL ELSE c.archived_at IS NULL END)
   AND ($3::text = '' OR c.name ILIKE '%' || $3 || '%' OR c.email ILIKE '%' || $3 || '%')
-ORDER BY lower(c.name), c.id
+ORDER BY c.sort_name, c.id
 LIMIT $5 OFFSET $4
 `
 
@@ -266,6 +266,9 @@ type ListClientsRow struct {
 	Total      int32
 }
 
+// A page of the client list with the total and each client's contacts, in
+// name order: sort_name is lower(name) stored (migrations/00041), so the
+// page does not compute lower() for every row.
 func (q *Queries) ListClients(ctx context.Context, arg ListClientsParams) ([]ListClientsRow, error) {
 	rows, err := q.db.Query(ctx, listClients,
 		arg.OrganizationID,
