@@ -36,7 +36,7 @@ func BenchmarkClientsPage(b *testing.B) {
 	req.RemoteAddr = "127.0.0.1:40000"
 	req.Header.Set("User-Agent", "accute-bench")
 	req.Header.Set("Cookie", "accute_session="+c.Cookie("accute_session"))
-	runBench(b, app, req, `data-testid="client-row"`, 3)
+	runBench(b, app, req, `data-testid="client-row"`, 2)
 }
 
 func BenchmarkAPIClientsList(b *testing.B) {
@@ -52,7 +52,7 @@ func BenchmarkAPIClientsList(b *testing.B) {
 	req.RemoteAddr = "127.0.0.1:40000"
 	req.Header.Set("User-Agent", "accute-bench")
 	req.Header.Set("Authorization", "Bearer "+token)
-	runBench(b, app, req, `"kind":"business"`, 3)
+	runBench(b, app, req, `"kind":"business"`, 2)
 }
 
 // newBenchApp is the test application configured as cmd/loadtest runs the

@@ -601,9 +601,9 @@ func TestClientsContacts(t *testing.T) {
 	}
 }
 
-// The authenticated list of 50 clients costs at most 4 SQL round trips:
-// session load, membership check with the transaction's start, the one
-// list query, commit.
+// The authenticated list of 50 clients costs at most 4 SQL round trips
+// (issue 2's budget); it uses 2: the session load with the membership check
+// and the transaction's start, then the list query with the commit.
 func TestClientsListRoundTrips(t *testing.T) {
 	app := newTestApp(t)
 	c, _, org := app.owner()

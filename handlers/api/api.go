@@ -7,8 +7,9 @@
 // A request to an organization route costs three SQL round trips, like an
 // organization page: the token check and the tenant context together with
 // BEGIN (app_enter_pat, or app_enter for a JWT), the handler's query, and
-// COMMIT. The rate limit is counted in memory and shared through PostgreSQL
-// in batches (ratelimit.Batched).
+// COMMIT; the client list two, its one query being sent together with the
+// COMMIT (store.InOrgRead). The rate limit is counted in memory and shared
+// through PostgreSQL in batches (ratelimit.Batched).
 package api
 
 import (

@@ -42,7 +42,8 @@ type CursorPage struct {
 }
 
 // ListPage returns up to f.Limit clients after f.After: one query, which
-// asks for one row more to know whether another page follows.
+// asks for one row more to know whether another page follows, and which
+// ends the request's transaction in the same round trip (store.InOrgRead).
 func (s *Service) ListPage(ctx context.Context, orgID uuid.UUID, f PageFilter) (CursorPage, error) {
 	params := db.ListClientsPageParams{OrganizationID: orgID, Status: f.Status, MaxRows: int32(f.Limit + 1)}
 	if q := truncate(form.Clean(f.Query), 100); q != "" {
@@ -52,7 +53,7 @@ func (s *Service) ListPage(ctx context.Context, orgID uuid.UUID, f PageFilter) (
 		params.AfterName, params.AfterID = f.After.SortName, f.After.ID
 	}
 	var out CursorPage
-	err := s.Store.InOrg(ctx, orgID, func(q *db.Queries) error {
+	err := s.Store.InOrgRead(ctx, orgID, func(q *db.Queries) error { // the request's only statement
 		var err error
 		out.Rows, err = q.ListClientsPage(ctx, params)
 		return err

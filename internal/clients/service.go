@@ -134,35 +134,36 @@ func (s *Service) List(ctx context.Context, orgID uuid.UUID, f Filter) (Page, er
 	page := min(max(f.Page, 1), maxPage)
 	q := form.LikeEscape(truncate(form.Clean(f.Query), 100))
 	var out Page
-	err := s.Store.InOrg(ctx, orgID, func(qs *db.Queries) error {
-		params := db.ListClientsParams{OrganizationID: orgID, Archived: f.Archived, Query: q, Skip: int32((page - 1) * PerPage), MaxRows: PerPage}
-		rows, err := qs.ListClients(ctx, params)
-		if err != nil {
-			return err
-		}
-		if len(rows) == 0 && page > 1 {
-			// Past the end (a stale link, or rows archived meanwhile): the
-			// window count is only known with a row, so ask for one and
-			// show the last page instead of an empty one.
+	params := db.ListClientsParams{OrganizationID: orgID, Archived: f.Archived, Query: q, Skip: int32((page - 1) * PerPage), MaxRows: PerPage}
+	// The page's one query also ends the request's transaction (a round
+	// trip less, see store.InOrgRead).
+	err := s.Store.InOrgRead(ctx, orgID, func(qs *db.Queries) error {
+		var err error
+		out.Rows, err = qs.ListClients(ctx, params)
+		return err
+	})
+	if err == nil && len(out.Rows) == 0 && page > 1 {
+		// Past the end (a stale link, or rows archived meanwhile): the
+		// window count is only known with a row, so ask for one and show
+		// the last page instead of an empty one.
+		err = s.Store.InOrg(ctx, orgID, func(qs *db.Queries) error {
 			params.Skip, params.MaxRows = 0, 1
-			if rows, err = qs.ListClients(ctx, params); err != nil || len(rows) == 0 {
+			rows, err := qs.ListClients(ctx, params)
+			if err != nil || len(rows) == 0 {
 				page = 1
 				return err
 			}
 			page = (int(rows[0].Total) + PerPage - 1) / PerPage
 			params.Skip, params.MaxRows = int32((page-1)*PerPage), PerPage
-			if rows, err = qs.ListClients(ctx, params); err != nil {
-				return err
-			}
-		}
-		out.Rows = rows
-		if len(rows) > 0 {
-			out.Total = int(rows[0].Total)
-		}
-		return nil
-	})
+			out.Rows, err = qs.ListClients(ctx, params)
+			return err
+		})
+	}
 	if err != nil {
 		return Page{}, fmt.Errorf("list clients: %w", err)
+	}
+	if len(out.Rows) > 0 {
+		out.Total = int(out.Rows[0].Total)
 	}
 	out.Page = page
 	return out, nil

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"accute/internal/db"
 )
 
 // RawInOrg, RawAsPlatform and RawNoTenant run raw SQL in the same tenant
@@ -19,4 +21,10 @@ func (s *Store) RawAsPlatform(ctx context.Context, fn func(tx pgx.Tx) error) err
 
 func (s *Store) RawNoTenant(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return s.inRawTx(ctx, "", "", false, fn)
+}
+
+// InOrgReadRaw is InOrgRead with the transaction's raw interface, so tests
+// can send any statement.
+func (s *Store) InOrgReadRaw(ctx context.Context, org uuid.UUID, fn func(tx db.DBTX) error) error {
+	return s.inOrgRead(ctx, org, fn)
 }

@@ -18,6 +18,7 @@ type RequestTx struct {
 	conn     *pgxpool.Conn
 	OrgID    uuid.UUID
 	finished bool
+	used     bool // a statement of the request's ran in it (see InOrgRead)
 }
 
 // ErrTxAborted reports that a statement failed inside the request

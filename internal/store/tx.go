@@ -22,6 +22,7 @@ import (
 // business, not fn's).
 func (s *Store) InOrgTx(ctx context.Context, orgID uuid.UUID, fn func(tx pgx.Tx, q *db.Queries) error) error {
 	if rt := requestTxFrom(ctx); rt != nil && !rt.finished && rt.OrgID == orgID {
+		rt.used = true
 		tx := &requestPgxTx{conn: rt.conn.Conn()}
 		return MapError(fn(tx, db.New(tx)))
 	}
