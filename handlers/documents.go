@@ -284,6 +284,96 @@ func (h *Handlers) beginUpload(c echo.Context, files int) (*multipart.Reader, er
 	return mr, nil
 }
 
+// uploadRefusal ends an upload with an outcome instead of an error page: a
+// form field that cannot be accepted.
+type uploadRefusal struct{ outcome uploadOutcome }
+
+func (r *uploadRefusal) Error() string { return r.outcome.Error }
+
+// uploadSteps are what one kind of upload does with the parts that
+// readUpload reads.
+type uploadSteps struct {
+	// field reads a form field (they come before the files) and must
+	// consume it; an *uploadRefusal ends the upload with its outcome, any
+	// other error ends the request.
+	field func(part *multipart.Part) error
+	// start, when set, runs once before the first file is read.
+	start func() error
+	// store stores one file as a document.
+	store func(name string, content io.Reader) (db.Document, error)
+	// refusal maps errors of start and store to a message and status, or
+	// returns an error that is not the user's to fix (uploadFailure when
+	// nil).
+	refusal func(error) (string, int, error)
+}
+
+// readUpload reads a multipart upload begun by beginUpload, file by file
+// (at most maxFilesPerRequest), and says what happened to each. It stops
+// early when the body cannot be read further (over its limit, or a state
+// that takes no more files, 409).
+func (h *Handlers) readUpload(mr *multipart.Reader, s uploadSteps) ([]uploadOutcome, error) {
+	refusal := s.refusal
+	if refusal == nil {
+		refusal = uploadFailure
+	}
+	var outcomes []uploadOutcome
+	started := s.start == nil
+	for mr != nil && len(outcomes) < maxFilesPerRequest {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if msg, status, ferr := uploadFailure(err); ferr == nil {
+				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
+				break
+			}
+			return nil, echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
+		}
+		if part.FileName() == "" {
+			err := s.field(part)
+			part.Close()
+			var r *uploadRefusal
+			if errors.As(err, &r) {
+				outcomes = append(outcomes, r.outcome)
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !started {
+			if err := s.start(); err != nil {
+				part.Close()
+				msg, status, ferr := refusal(err)
+				if ferr != nil {
+					return nil, ferr
+				}
+				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
+				break
+			}
+			started = true
+		}
+		name := documents.CleanFilename(part.FileName())
+		doc, err := s.store(name, part)
+		part.Close()
+		if err != nil {
+			msg, status, ferr := refusal(err)
+			if ferr != nil {
+				return nil, ferr
+			}
+			outcomes = append(outcomes, uploadOutcome{Name: name, Error: msg, Status: status})
+			if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(msg, "The upload") || status == http.StatusConflict {
+				break // nothing more can be read, or taken
+			}
+			continue
+		}
+		outcomes = append(outcomes, uploadOutcome{Name: name, Doc: &doc})
+	}
+	return outcomes, nil
+}
+
 // uploadFailure maps an upload error to a message and status, or returns
 // the error itself when it is not the user's to fix.
 func uploadFailure(err error) (string, int, error) {
@@ -323,53 +413,15 @@ func (h *Handlers) DocumentsUpload(c echo.Context) error {
 	ctx := c.Request().Context()
 	a := docActor(c)
 	var place documents.Placement
-	var outcomes []uploadOutcome
-	placementChecked := false
-	for mr != nil && len(outcomes) < maxFilesPerRequest {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if msg, status, ferr := uploadFailure(err); ferr == nil {
-				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
-				break
-			}
-			return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
-		}
-		if part.FileName() == "" {
-			// A form field: they come before the files.
-			if err := readPlacementField(part, &place); err != nil {
-				return err
-			}
-			continue
-		}
-		if !placementChecked {
-			if err := h.Documents.CheckPlacement(ctx, a, place); err != nil {
-				msg, status, ferr := uploadFailure(err)
-				if ferr != nil {
-					return ferr
-				}
-				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
-				break
-			}
-			placementChecked = true
-		}
-		name := documents.CleanFilename(part.FileName())
-		doc, err := h.Documents.Upload(ctx, a, documents.UploadInput{Filename: name, Content: part, Placement: place})
-		part.Close()
-		if err != nil {
-			msg, status, ferr := uploadFailure(err)
-			if ferr != nil {
-				return ferr
-			}
-			outcomes = append(outcomes, uploadOutcome{Name: name, Error: msg, Status: status})
-			if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(msg, "The upload") {
-				break // the request itself is over its limit: nothing more can be read
-			}
-			continue
-		}
-		outcomes = append(outcomes, uploadOutcome{Name: name, Doc: &doc})
+	outcomes, err := h.readUpload(mr, uploadSteps{
+		field: func(part *multipart.Part) error { return readPlacementField(part, &place) },
+		start: func() error { return h.Documents.CheckPlacement(ctx, a, place) },
+		store: func(name string, content io.Reader) (db.Document, error) {
+			return h.Documents.Upload(ctx, a, documents.UploadInput{Filename: name, Content: content, Placement: place})
+		},
+	})
+	if err != nil {
+		return err
 	}
 	return h.answerUpload(c, outcomes, place)
 }

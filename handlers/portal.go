@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -236,52 +237,19 @@ func (h *Handlers) PortalUpload(c echo.Context) error {
 	a := portalActor(c)
 	var place documents.Placement
 	var client uuid.UUID
-	var outcomes []uploadOutcome
-	for mr != nil && len(outcomes) < maxFilesPerRequest {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if msg, status, ferr := uploadFailure(err); ferr == nil {
-				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
-				break
-			}
-			return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
-		}
-		if part.FileName() == "" {
-			if err := readPlacementField(part, &place); err != nil { // client_id only; others are ignored below
-				return err
-			}
-			continue
-		}
-		if client == uuid.Nil {
-			// The client is checked before the first byte of a file is read.
-			if client, err = h.Portal.CheckUpload(ctx, a, place.ClientID); err != nil {
-				part.Close()
-				msg, status, ferr := uploadFailure(err)
-				if ferr != nil {
-					return ferr
-				}
-				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
-				break
-			}
-		}
-		name := documents.CleanFilename(part.FileName())
-		doc, err := h.Portal.Upload(ctx, a, client, name, part)
-		part.Close()
-		if err != nil {
-			msg, status, ferr := uploadFailure(err)
-			if ferr != nil {
-				return ferr
-			}
-			outcomes = append(outcomes, uploadOutcome{Name: name, Error: msg, Status: status})
-			if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(msg, "The upload") {
-				break
-			}
-			continue
-		}
-		outcomes = append(outcomes, uploadOutcome{Name: name, Doc: &doc})
+	outcomes, err := h.readUpload(mr, uploadSteps{
+		// client_id only; the other placement fields are not the client's.
+		field: func(part *multipart.Part) error { return readPlacementField(part, &place) },
+		start: func() (err error) {
+			client, err = h.Portal.CheckUpload(ctx, a, place.ClientID)
+			return err
+		},
+		store: func(name string, content io.Reader) (db.Document, error) {
+			return h.Portal.Upload(ctx, a, client, name, content)
+		},
+	})
+	if err != nil {
+		return err
 	}
 	return h.answerPortalUpload(c, outcomes)
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -265,51 +264,10 @@ func (h *Handlers) PortalRequestUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var item *uuid.UUID
-	itemField := ""
-	var outcomes []uploadOutcome
-	for mr != nil && len(outcomes) < maxFilesPerRequest {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if msg, status, ferr := uploadFailure(err); ferr == nil {
-				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
-				break
-			}
-			return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
-		}
-		if part.FileName() == "" {
-			if part.FormName() == "item_id" {
-				b, _ := io.ReadAll(io.LimitReader(part, 100))
-				itemField = strings.TrimSpace(string(b))
-				var ok bool
-				if item, ok = optionalUUID(itemField); !ok {
-					part.Close()
-					outcomes = append(outcomes, uploadOutcome{Error: "Choose one of the request's items.", Status: http.StatusUnprocessableEntity})
-					break
-				}
-			}
-			part.Close()
-			continue
-		}
-		name := documents.CleanFilename(part.FileName())
-		sub, err := h.Requests.Upload(ctx, a, id, item, name, part)
-		part.Close()
-		if err != nil {
-			msg, status, ferr := requestUploadFailure(err)
-			if ferr != nil {
-				return ferr
-			}
-			outcomes = append(outcomes, uploadOutcome{Name: name, Error: msg, Status: status})
-			if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(msg, "The upload") || status == http.StatusConflict {
-				break
-			}
-			continue
-		}
-		doc := sub.Document
-		outcomes = append(outcomes, uploadOutcome{Name: name, Doc: &doc})
+	steps, itemField := h.requestUploadSteps(ctx, a, id)
+	outcomes, err := h.readUpload(mr, steps)
+	if err != nil {
+		return err
 	}
 	url := portalRequestURL(c, id)
 	if wantsJSON(c) {
@@ -343,7 +301,7 @@ func (h *Handlers) PortalRequestUpload(c echo.Context) error {
 	if len(failures) > 0 {
 		msg = strings.Join(failures, " ")
 	}
-	v, err := h.portalRequestView(c, itemField, msg)
+	v, err := h.portalRequestView(c, *itemField, msg)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"accute/internal/db"
 	"accute/internal/documents"
 	"accute/internal/form"
 	"accute/internal/requests"
@@ -396,51 +399,43 @@ func (h *Handlers) RequestsUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var item *uuid.UUID
-	var outcomes []uploadOutcome
-	for mr != nil && len(outcomes) < maxFilesPerRequest {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if msg, status, ferr := uploadFailure(err); ferr == nil {
-				outcomes = append(outcomes, uploadOutcome{Error: msg, Status: status})
-				break
-			}
-			return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
-		}
-		if part.FileName() == "" {
-			if part.FormName() == "item_id" {
-				b, _ := io.ReadAll(io.LimitReader(part, 100))
-				var ok bool
-				if item, ok = optionalUUID(string(b)); !ok {
-					part.Close()
-					outcomes = append(outcomes, uploadOutcome{Error: "Choose one of the request's items.", Status: http.StatusUnprocessableEntity})
-					break
-				}
-			}
-			part.Close()
-			continue
-		}
-		name := documents.CleanFilename(part.FileName())
-		sub, err := h.Requests.Upload(ctx, a, id, item, name, part)
-		part.Close()
-		if err != nil {
-			msg, status, ferr := requestUploadFailure(err)
-			if ferr != nil {
-				return ferr
-			}
-			outcomes = append(outcomes, uploadOutcome{Name: name, Error: msg, Status: status})
-			if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(msg, "The upload") || status == http.StatusConflict {
-				break
-			}
-			continue
-		}
-		doc := sub.Document
-		outcomes = append(outcomes, uploadOutcome{Name: name, Doc: &doc})
+	steps, _ := h.requestUploadSteps(ctx, a, id)
+	outcomes, err := h.readUpload(mr, steps)
+	if err != nil {
+		return err
 	}
 	return h.answerRequestUpload(c, id, outcomes)
+}
+
+// requestUploadSteps upload against request id (staff on the client's
+// behalf, or the client in the portal): the optional item_id field says
+// which item the files answer; the field as sent is kept in *itemField
+// (for a form shown again).
+func (h *Handlers) requestUploadSteps(ctx context.Context, a requests.Actor, id uuid.UUID) (uploadSteps, *string) {
+	var item *uuid.UUID
+	itemField := new(string)
+	return uploadSteps{
+		field: func(part *multipart.Part) error {
+			if part.FormName() != "item_id" {
+				return nil
+			}
+			b, err := io.ReadAll(io.LimitReader(part, 100))
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
+			}
+			*itemField = strings.TrimSpace(string(b))
+			var ok bool
+			if item, ok = optionalUUID(*itemField); !ok {
+				return &uploadRefusal{uploadOutcome{Error: "Choose one of the request's items.", Status: http.StatusUnprocessableEntity}}
+			}
+			return nil
+		},
+		store: func(name string, content io.Reader) (db.Document, error) {
+			sub, err := h.Requests.Upload(ctx, a, id, item, name, content)
+			return sub.Document, err
+		},
+		refusal: requestUploadFailure,
+	}, itemField
 }
 
 // requestUploadFailure is uploadFailure with the request's own refusals.
