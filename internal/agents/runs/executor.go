@@ -209,6 +209,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 			ex.err = ErrCancelled
 		case errors.Is(cause, errRunTimeout):
 			ex.err = errRunTimeout
+		case w.cancelAsked(ctx, orgID, runID):
+			// The member's cancel was recorded, but the run was stopped
+			// another way first (shutdown, or the notification came
+			// after River stopped the job): it still ends as cancelled.
+			ex.err = ErrCancelled
 		default:
 			ex.err = errInterrupted
 		}
@@ -537,12 +542,28 @@ func (ex *execution) refuse(parent context.Context, reason error) error {
 	})
 }
 
+// cancelAsked reads whether a cancel of the run was recorded.
+func (w *Worker) cancelAsked(parent context.Context, orgID, runID uuid.UUID) bool {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 10*time.Second)
+	defer cancel()
+	var asked bool
+	_ = w.Store.InOrg(ctx, orgID, func(q *db.Queries) error {
+		r, err := q.GetAgentRun(ctx, db.GetAgentRunParams{OrganizationID: orgID, ID: runID})
+		asked = err == nil && r.CancelRequestedAt != nil
+		return err
+	})
+	return asked
+}
+
 // interrupted ends a run whose worker died: what it streamed is kept as
-// the answer.
+// the answer (a run whose cancel was asked ends as cancelled).
 func (w *Worker) interrupted(parent context.Context, run db.AgentRun) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 30*time.Second)
 	defer cancel()
-	msg := "The answer was interrupted because the server restarted. What arrived is kept; ask again to continue."
+	status, msg, detail := StatusFailed, "The answer was interrupted because the server restarted. What arrived is kept; ask again to continue.", "worker interrupted"
+	if run.CancelRequestedAt != nil {
+		status, msg, detail = StatusCancelled, "", ""
+	}
 	return w.Store.InOrg(ctx, run.OrganizationID, func(q *db.Queries) error {
 		deltas, err := q.ListAgentRunDeltas(ctx, db.ListAgentRunDeltasParams{OrganizationID: run.OrganizationID, RunID: run.ID})
 		if err != nil {
@@ -555,7 +576,7 @@ func (w *Worker) interrupted(parent context.Context, run db.AgentRun) error {
 				b.WriteString(d.Text)
 			}
 		}
-		done := DoneData{Status: StatusFailed, Error: msg, Citations: []provider.Passage{},
+		done := DoneData{Status: status, Error: msg, Citations: []provider.Passage{},
 			Usage: Usage{OutputTokens: provider.EstimateTokens(b.String())}}
 		if b.Len() > 0 {
 			m, err := q.CreateAgentMessage(ctx, db.CreateAgentMessageParams{OrganizationID: run.OrganizationID, ConversationID: run.ConversationID,
@@ -565,8 +586,8 @@ func (w *Worker) interrupted(parent context.Context, run db.AgentRun) error {
 			}
 			done.MessageID = &m.ID
 		}
-		run, err := q.FinishAgentRun(ctx, db.FinishAgentRunParams{OrganizationID: run.OrganizationID, ID: run.ID, Status: StatusFailed, Error: msg,
-			ErrorDetail: "worker interrupted", OutputTokens: int32(done.Usage.OutputTokens)})
+		run, err := q.FinishAgentRun(ctx, db.FinishAgentRunParams{OrganizationID: run.OrganizationID, ID: run.ID, Status: status, Error: msg,
+			ErrorDetail: detail, OutputTokens: int32(done.Usage.OutputTokens)})
 		if errors.Is(store.MapError(err), store.ErrNotFound) {
 			return nil
 		}

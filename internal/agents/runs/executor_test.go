@@ -537,6 +537,39 @@ func TestShutdownInterruptsAndARetryFinishesTheRun(t *testing.T) {
 	}
 }
 
+// A member's cancel that reached only the database (its notification was
+// missed) still ends the run as cancelled when the worker is stopped
+// another way, and so does the retry after a crash.
+func TestRecordedCancelWinsOverInterruption(t *testing.T) {
+	e := newEnv(t)
+	for i, crash := range []bool{false, true} {
+		e.prov.rounds = []round{{steps: []step{text("Half")}, hang: true}}
+		s := e.ask("Long one")
+		ctx, cancel := context.WithCancel(context.Background())
+		result := make(chan error, 1)
+		go func() {
+			job := &river.Job[runs.RunArgs]{JobRow: &rivertype.JobRow{ID: int64(10 + i), Attempt: 1}, Args: runs.RunArgs{OrganizationID: e.org.ID, RunID: s.Run.ID}}
+			result <- e.worker.Work(ctx, job)
+		}()
+		e.waitEvent(s.Run.ID, runs.EventDelta)
+		if _, err := e.svc.Cancel(context.Background(), e.actor, s.Run.ID); err != nil {
+			t.Fatal(err)
+		}
+		if crash {
+			if err := e.work(s.Run.ID); err != nil { // the retry of a dead worker's job
+				t.Fatal(err)
+			}
+		}
+		cancel()
+		if err := <-result; err != nil {
+			t.Fatal(err)
+		}
+		if d := done(t, e.events(s.Run.ID)); d.Status != runs.StatusCancelled || d.Error != "" {
+			t.Fatalf("crash %v: done %+v", crash, d)
+		}
+	}
+}
+
 func TestStartRefusals(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
