@@ -246,6 +246,23 @@ type uploadJSON struct {
 	Error    string       `json:"error,omitempty"`
 }
 
+// uploadAnswer is the page's uploader's answer (one file per request): the
+// first outcome, with the document's link made by href.
+func uploadAnswer(c echo.Context, outcomes []uploadOutcome, href func(d *db.Document) string) error {
+	if len(outcomes) == 0 {
+		return c.JSON(http.StatusUnprocessableEntity, uploadJSON{Error: "Choose a file to upload."})
+	}
+	o := outcomes[0]
+	if o.Doc == nil {
+		return c.JSON(o.Status, uploadJSON{Error: o.Error})
+	}
+	d := o.Doc
+	return c.JSON(http.StatusCreated, uploadJSON{Document: &uploadedDoc{
+		ID: d.ID.String(), Name: d.Name, URL: href(d), Version: int(d.Version), Size: d.Size,
+		ContentType: d.ContentType, Status: d.ParseStatus,
+	}})
+}
+
 type uploadedDoc struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`
@@ -456,18 +473,7 @@ func readPlacementField(part *multipart.Part, place *documents.Placement) error 
 func (h *Handlers) answerUpload(c echo.Context, outcomes []uploadOutcome, place documents.Placement) error {
 	base := docsBase(c)
 	if wantsJSON(c) {
-		if len(outcomes) == 0 {
-			return c.JSON(http.StatusUnprocessableEntity, uploadJSON{Error: "Choose a file to upload."})
-		}
-		o := outcomes[0]
-		if o.Doc == nil {
-			return c.JSON(o.Status, uploadJSON{Error: o.Error})
-		}
-		d := o.Doc
-		return c.JSON(http.StatusCreated, uploadJSON{Document: &uploadedDoc{
-			ID: d.ID.String(), Name: d.Name, URL: base + "/" + d.ID.String(), Version: int(d.Version), Size: d.Size,
-			ContentType: d.ContentType, Status: d.ParseStatus,
-		}})
+		return uploadAnswer(c, outcomes, func(d *db.Document) string { return base + "/" + d.ID.String() })
 	}
 	back := base
 	if place.FolderID != nil {

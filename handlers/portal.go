@@ -257,18 +257,7 @@ func (h *Handlers) PortalUpload(c echo.Context) error {
 func (h *Handlers) answerPortalUpload(c echo.Context, outcomes []uploadOutcome) error {
 	list := portalBase(c) + "/documents"
 	if wantsJSON(c) {
-		if len(outcomes) == 0 {
-			return c.JSON(http.StatusUnprocessableEntity, uploadJSON{Error: "Choose a file to upload."})
-		}
-		o := outcomes[0]
-		if o.Doc == nil {
-			return c.JSON(o.Status, uploadJSON{Error: o.Error})
-		}
-		d := o.Doc
-		return c.JSON(http.StatusCreated, uploadJSON{Document: &uploadedDoc{
-			ID: d.ID.String(), Name: d.Name, URL: portalDocURL(c, d.ID) + "/download", Version: int(d.Version), Size: d.Size,
-			ContentType: d.ContentType, Status: d.ParseStatus,
-		}})
+		return uploadAnswer(c, outcomes, func(d *db.Document) string { return portalDocURL(c, d.ID) + "/download" })
 	}
 	failed := 0
 	for _, o := range outcomes {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"accute/internal/db"
 	"accute/internal/documents"
 	"accute/internal/portal"
 	"accute/internal/requests"
@@ -271,17 +272,7 @@ func (h *Handlers) PortalRequestUpload(c echo.Context) error {
 	}
 	url := portalRequestURL(c, id)
 	if wantsJSON(c) {
-		if len(outcomes) == 0 {
-			return c.JSON(http.StatusUnprocessableEntity, uploadJSON{Error: "Choose a file to upload."})
-		}
-		o := outcomes[0]
-		if o.Doc == nil {
-			return c.JSON(o.Status, uploadJSON{Error: o.Error})
-		}
-		return c.JSON(http.StatusCreated, uploadJSON{Document: &uploadedDoc{
-			ID: o.Doc.ID.String(), Name: o.Doc.Name, URL: portalDocURL(c, o.Doc.ID) + "/download", Version: int(o.Doc.Version),
-			Size: o.Doc.Size, ContentType: o.Doc.ContentType, Status: o.Doc.ParseStatus,
-		}})
+		return uploadAnswer(c, outcomes, func(d *db.Document) string { return portalDocURL(c, d.ID) + "/download" })
 	}
 	var failures []string
 	status := http.StatusUnprocessableEntity

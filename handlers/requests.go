@@ -455,18 +455,7 @@ func (h *Handlers) answerRequestUpload(c echo.Context, id uuid.UUID, outcomes []
 	url := requestsBase(c) + "/" + id.String()
 	docs := docsBase(c)
 	if wantsJSON(c) {
-		if len(outcomes) == 0 {
-			return c.JSON(http.StatusUnprocessableEntity, uploadJSON{Error: "Choose a file to upload."})
-		}
-		o := outcomes[0]
-		if o.Doc == nil {
-			return c.JSON(o.Status, uploadJSON{Error: o.Error})
-		}
-		d := o.Doc
-		return c.JSON(http.StatusCreated, uploadJSON{Document: &uploadedDoc{
-			ID: d.ID.String(), Name: d.Name, URL: docs + "/" + d.ID.String(), Version: int(d.Version), Size: d.Size,
-			ContentType: d.ContentType, Status: d.ParseStatus,
-		}})
+		return uploadAnswer(c, outcomes, func(d *db.Document) string { return docs + "/" + d.ID.String() })
 	}
 	var failed []string
 	ok := 0
