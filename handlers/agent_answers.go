@@ -17,7 +17,6 @@ import (
 
 	"accute/internal/agents/provider"
 	"accute/internal/agents/runs"
-	"accute/internal/db"
 	"accute/internal/markdown"
 	"accute/internal/realtime"
 	agentsview "accute/views/pages/agents"
@@ -25,32 +24,17 @@ import (
 
 // turns maps a conversation's runs and messages to the page's turns.
 func (h *Handlers) turns(c echo.Context, slug string, t runs.Thread) []agentsview.TurnView {
-	type pair struct{ question, answer *db.AgentMessage }
-	byRun := map[uuid.UUID]*pair{}
-	for i := range t.Messages {
-		m := &t.Messages[i]
-		p := byRun[m.RunID]
-		if p == nil {
-			p = &pair{}
-			byRun[m.RunID] = p
-		}
-		if m.Role == provider.RoleUser {
-			p.question = m
-		} else {
-			p.answer = m
-		}
-	}
 	var out []agentsview.TurnView
-	for _, run := range t.Runs {
-		p := byRun[run.ID]
-		if p == nil || p.question == nil {
+	for _, turn := range t.Turns() {
+		run := turn.Run
+		if turn.Question == nil {
 			continue // older than the page shows
 		}
-		tv := agentsview.TurnView{Question: p.question.Content, Asked: p.question.CreatedAt.Format(askedLayout)}
+		tv := agentsview.TurnView{Question: turn.Question.Content, Asked: turn.Question.CreatedAt.Format(askedLayout)}
 		if runs.Finished(run.Status) {
 			content, cites := "", []provider.Passage{}
-			if p.answer != nil {
-				content, cites = p.answer.Content, runs.DecodeCitations(p.answer.Citations)
+			if turn.Answer != nil {
+				content, cites = turn.Answer.Content, runs.DecodeCitations(turn.Answer.Citations)
 			}
 			tv.Answer = finishedAnswer(linksOf(c), run.ID, content, runs.DoneData{Status: run.Status, Error: run.Error, Citations: cites,
 				Usage: runs.Usage{InputTokens: int(run.InputTokens), OutputTokens: int(run.OutputTokens)}})

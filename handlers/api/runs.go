@@ -334,28 +334,9 @@ func (a *API) ConversationRuns(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	type pair struct{ q, a *db.AgentMessage }
-	byRun := map[uuid.UUID]*pair{}
-	for i := range t.Messages {
-		m := &t.Messages[i]
-		p := byRun[m.RunID]
-		if p == nil {
-			p = &pair{}
-			byRun[m.RunID] = p
-		}
-		if m.Role == provider.RoleUser {
-			p.q = m
-		} else {
-			p.a = m
-		}
-	}
 	page := Page[RunInfo]{Items: make([]RunInfo, 0, len(t.Runs))}
-	for _, r := range t.Runs {
-		p := byRun[r.ID]
-		if p == nil {
-			p = &pair{}
-		}
-		page.Items = append(page.Items, runOut(c, r, p.q, p.a))
+	for _, turn := range t.Turns() {
+		page.Items = append(page.Items, runOut(c, turn.Run, turn.Question, turn.Answer))
 	}
 	return respond(c, http.StatusOK, page)
 }

@@ -369,6 +369,36 @@ type Thread struct {
 	Runs         []db.AgentRun
 }
 
+// Turn is one run of a thread with its question and answer (nil when not
+// in the thread: older than it shows, or not written yet).
+type Turn struct {
+	Run      db.AgentRun
+	Question *db.AgentMessage
+	Answer   *db.AgentMessage
+}
+
+// Turns pairs the thread's runs with their messages, in the runs' order.
+func (t Thread) Turns() []Turn {
+	byRun := make(map[uuid.UUID]*Turn, len(t.Runs))
+	out := make([]Turn, len(t.Runs))
+	for i, r := range t.Runs {
+		out[i].Run = r
+		byRun[r.ID] = &out[i]
+	}
+	for i := range t.Messages {
+		m := &t.Messages[i]
+		turn := byRun[m.RunID]
+		switch {
+		case turn == nil:
+		case m.Role == provider.RoleUser:
+			turn.Question = m
+		default:
+			turn.Answer = m
+		}
+	}
+	return out
+}
+
 // MaxThread bounds the messages and runs a conversation page shows.
 const MaxThread = 200
 
