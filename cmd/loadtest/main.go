@@ -12,14 +12,13 @@
 package main
 
 import (
-	"bufio"
+	"accute/internal/benchutil"
 	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -52,11 +51,8 @@ func main() {
 
 func run(conns int, duration time.Duration, generator string) error {
 	ctx := context.Background()
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	dsn, err := freshDatabase(ctx, admin, "accute_bench")
+	admin := benchutil.AdminURL()
+	dsn, err := benchutil.FreshDatabase(ctx, admin, "accute_bench")
 	if err != nil {
 		return err
 	}
@@ -69,13 +65,11 @@ func run(conns int, duration time.Duration, generator string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "accute")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	bin, err := benchutil.BuildServer(tmp)
+	if err != nil {
+		return err
 	}
-	port, err := freePort()
+	port, err := benchutil.FreePort()
 	if err != nil {
 		return err
 	}
@@ -90,7 +84,7 @@ func run(conns int, duration time.Duration, generator string) error {
 		return err
 	}
 	defer func() { _ = srv.Process.Signal(os.Interrupt); _ = srv.Wait() }()
-	if err := waitReady(base); err != nil {
+	if err := benchutil.WaitReady(base); err != nil {
 		return err
 	}
 	if err := topUpClients(ctx, dsn, 50); err != nil {
@@ -167,10 +161,11 @@ func run(conns int, duration time.Duration, generator string) error {
 	if err != nil {
 		return err
 	}
-	rss, err := peakRSS(srv.Process.Pid)
+	hwm, err := benchutil.ProcStatus(srv.Process.Pid, "VmHWM:")
 	if err != nil {
 		return err
 	}
+	rss := int(hwm / 1024) // kB
 	gen := "Go load generator (cmd/loadtest)"
 	if useWrk {
 		gen = "wrk"
@@ -201,27 +196,6 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 
 func cpuMS(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d.Microseconds())/1000) }
 
-// freshDatabase recreates name on the server at admin and returns its URL.
-func freshDatabase(ctx context.Context, admin, name string) (string, error) {
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return "", fmt.Errorf("connect to %s: %w (run through `make bench`)", admin, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		return "", err
-	}
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", err
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		return "", err
-	}
-	u.Path = "/" + name
-	return u.String(), nil
-}
-
 // viaLocalSocket rewrites a URL for a PostgreSQL on this machine's
 // loopback to its unix socket, when Debian's socket directory has one: the
 // same server, without TCP's overhead (how the embedded default connects).
@@ -248,30 +222,6 @@ func viaLocalSocket(dsn string) string {
 	}
 	q.Set("user", user)
 	return "postgres://" + u.Path + "?" + q.Encode()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitReady(base string) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return errors.New("server did not become ready in 60s")
 }
 
 // topUpClients adds clients to the demo firm until it has n.
@@ -471,22 +421,6 @@ func wrkLoad(u, header string, conns int, d time.Duration) (result, error) {
 		}
 	}
 	return r, nil
-}
-
-// peakRSS reads the process's peak resident set (VmHWM) in kB.
-func peakRSS(pid int) (int, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			return strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-		}
-	}
-	return 0, errors.New("VmHWM not found")
 }
 
 func cpuModel() string {

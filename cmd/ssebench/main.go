@@ -205,11 +205,9 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "accute")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	bin, err := benchutil.BuildServer(tmp)
+	if err != nil {
+		return err
 	}
 	fake, err := startFakeProvider()
 	if err != nil {

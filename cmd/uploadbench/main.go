@@ -61,11 +61,9 @@ func run(size, maxGrowth int64) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "accute")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	bin, err := benchutil.BuildServer(tmp)
+	if err != nil {
+		return err
 	}
 	port, err := benchutil.FreePort()
 	if err != nil {

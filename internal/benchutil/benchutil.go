@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,4 +139,16 @@ func ProcsCPU(pids []int) time.Duration {
 		ticks += u + s
 	}
 	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+}
+
+// BuildServer builds the accute binary (the module in the working
+// directory) into dir and returns its path.
+func BuildServer(dir string) (string, error) {
+	bin := filepath.Join(dir, "accute")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build: %w", err)
+	}
+	return bin, nil
 }
