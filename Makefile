@@ -75,6 +75,7 @@ fuzz: ## Run each Fuzz* target for FUZZTIME (30s)
 
 bench: ## Load-test the clients page, the API clients list (PAT), API sign-in and /healthz (cmd/loadtest); see BENCHMARKS.md
 	@if [ -z "$${TEST_DATABASE_URL:-}" ]; then bash scripts/deps.sh postgres; fi
+	@bash scripts/deps.sh wrk
 	bash scripts/test.sh run go run ./cmd/loadtest $(BENCH_ARGS)
 	@# Server memory while a 200 MB file is uploaded and downloaded (documents).
 	bash scripts/test.sh run go run ./cmd/uploadbench

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages the build and tests need, when missing.
 #
-#   scripts/deps.sh [postgres] [chromium] [ocr] [make]   (default: postgres chromium)
+#   scripts/deps.sh [postgres] [chromium] [ocr] [wrk] [make]   (default: postgres chromium)
+#
+# wrk: the HTTP load generator `make bench` drives the server with (optional:
+# without it cmd/loadtest falls back to its own Go generator, which takes more
+# of the machine's CPU and so measures lower).
 #
 # ocr: Tesseract and poppler's pdftoppm, which read scanned PDF pages
 # (optional for the app: without them such pages are marked "no text").
@@ -36,6 +40,8 @@ have_chromium() {
 
 have_ocr() { command -v tesseract >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; }
 
+have_wrk() { command -v wrk >/dev/null 2>&1; }
+
 have_make() { command -v make >/dev/null 2>&1; }
 
 missing=()
@@ -44,20 +50,26 @@ for w in "${want[@]}"; do
 	postgres) have_postgres || missing+=(postgresql) ;;
 	chromium) have_chromium || missing+=(chromium) ;;
 	ocr) have_ocr || missing+=(tesseract-ocr tesseract-ocr-eng poppler-utils) ;;
+	wrk) have_wrk || missing+=(wrk) ;;
 	make) have_make || missing+=(make) ;;
-	*) echo "deps.sh: unknown dependency '$w' (known: postgres chromium ocr make)" >&2; exit 2 ;;
+	*) echo "deps.sh: unknown dependency '$w' (known: postgres chromium ocr wrk make)" >&2; exit 2 ;;
 	esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then
-	# OCR is optional: without it, only say so.
-	only_ocr=1
+	# OCR and wrk are optional: without them, only say so.
+	only_optional=1
 	for m in "${missing[@]}"; do
-		case "$m" in tesseract-ocr | tesseract-ocr-eng | poppler-utils) ;; *) only_ocr= ;; esac
+		case "$m" in tesseract-ocr | tesseract-ocr-eng | poppler-utils | wrk) ;; *) only_optional= ;; esac
 	done
-	if [ -n "$only_ocr" ]; then
-		echo "note: Tesseract OCR is not installed (sudo apt-get install -y tesseract-ocr poppler-utils); OCR tests are skipped." >&2
+	if [ -n "$only_optional" ]; then
+		case " ${missing[*]} " in *" tesseract-ocr "*)
+			echo "note: Tesseract OCR is not installed (sudo apt-get install -y tesseract-ocr poppler-utils); OCR tests are skipped." >&2 ;;
+		esac
+		case " ${missing[*]} " in *" wrk "*)
+			echo "note: wrk is not installed (sudo apt-get install -y wrk); the load test uses its own Go generator, which measures lower." >&2 ;;
+		esac
 		exit 0
 	fi
 	{
