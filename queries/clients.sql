@@ -1,9 +1,10 @@
 -- name: ListClients :many
--- A page of the client list with the total and each client's contacts, in
--- name order: sort_name is lower(name) stored (migrations/00041), so the
--- page does not compute lower() for every row.
+-- A page of the client list with the total and each client's number of
+-- contacts (kept by a trigger, migrations/00116), in name order: sort_name
+-- is lower(name) stored (migrations/00041), so the page does not compute
+-- lower() for every row.
 SELECT id, name, kind, email, phone, archived_at, updated_at,
-       (SELECT count(*) FROM client_contacts cc WHERE cc.organization_id = c.organization_id AND cc.client_id = c.id)::int AS contacts,
+       contact_count AS contacts,
        count(*) OVER ()::int AS total
 FROM clients c
 WHERE c.organization_id = @organization_id

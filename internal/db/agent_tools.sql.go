@@ -119,7 +119,7 @@ func (q *Queries) CreateClientNote(ctx context.Context, arg CreateClientNotePara
 }
 
 const findClientsByName = `-- name: FindClientsByName :many
-SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name FROM clients
+SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name, contact_count FROM clients
 WHERE organization_id = $1 AND position(lower($2::text) IN lower(name)) > 0
 ORDER BY (archived_at IS NOT NULL), (lower(name) = lower($2::text)) DESC, lower(name), id
 LIMIT $3
@@ -156,6 +156,7 @@ func (q *Queries) FindClientsByName(ctx context.Context, arg FindClientsByNamePa
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.SortName,
+			&i.ContactCount,
 		); err != nil {
 			return nil, err
 		}

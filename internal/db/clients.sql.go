@@ -15,7 +15,7 @@ import (
 const createClient = `-- name: CreateClient :one
 INSERT INTO clients (organization_id, name, kind, email, phone, tax_id, address, notes, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name
+RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name, contact_count
 `
 
 type CreateClientParams struct {
@@ -58,6 +58,7 @@ func (q *Queries) CreateClient(ctx context.Context, arg CreateClientParams) (Cli
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SortName,
+		&i.ContactCount,
 	)
 	return i, err
 }
@@ -132,7 +133,7 @@ func (q *Queries) DeleteClientContact(ctx context.Context, arg DeleteClientConta
 }
 
 const getClient = `-- name: GetClient :one
-SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name FROM clients WHERE organization_id = $1 AND id = $2
+SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name, contact_count FROM clients WHERE organization_id = $1 AND id = $2
 `
 
 type GetClientParams struct {
@@ -158,12 +159,13 @@ func (q *Queries) GetClient(ctx context.Context, arg GetClientParams) (Client, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SortName,
+		&i.ContactCount,
 	)
 	return i, err
 }
 
 const getClientForUpdate = `-- name: GetClientForUpdate :one
-SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name FROM clients WHERE organization_id = $1 AND id = $2 FOR UPDATE
+SELECT organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name, contact_count FROM clients WHERE organization_id = $1 AND id = $2 FOR UPDATE
 `
 
 type GetClientForUpdateParams struct {
@@ -189,6 +191,7 @@ func (q *Queries) GetClientForUpdate(ctx context.Context, arg GetClientForUpdate
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SortName,
+		&i.ContactCount,
 	)
 	return i, err
 }
@@ -236,7 +239,7 @@ func (q *Queries) ListClientContacts(ctx context.Context, arg ListClientContacts
 
 const listClients = `-- name: ListClients :many
 SELECT id, name, kind, email, phone, archived_at, updated_at,
-       (SELECT count(*) FROM client_contacts cc WHERE cc.organization_id = c.organization_id AND cc.client_id = c.id)::int AS contacts,
+       contact_count AS contacts,
        count(*) OVER ()::int AS total
 FROM clients c
 WHERE c.organization_id = $1
@@ -266,9 +269,10 @@ type ListClientsRow struct {
 	Total      int32
 }
 
-// A page of the client list with the total and each client's contacts, in
-// name order: sort_name is lower(name) stored (migrations/00041), so the
-// page does not compute lower() for every row.
+// A page of the client list with the total and each client's number of
+// contacts (kept by a trigger, migrations/00116), in name order: sort_name
+// is lower(name) stored (migrations/00041), so the page does not compute
+// lower() for every row.
 func (q *Queries) ListClients(ctx context.Context, arg ListClientsParams) ([]ListClientsRow, error) {
 	rows, err := q.db.Query(ctx, listClients,
 		arg.OrganizationID,
@@ -389,7 +393,7 @@ const setClientArchived = `-- name: SetClientArchived :one
 UPDATE clients SET archived_at = CASE WHEN $1::boolean THEN coalesce(archived_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE organization_id = $2 AND id = $3
-RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name
+RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name, contact_count
 `
 
 type SetClientArchivedParams struct {
@@ -416,6 +420,7 @@ func (q *Queries) SetClientArchived(ctx context.Context, arg SetClientArchivedPa
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SortName,
+		&i.ContactCount,
 	)
 	return i, err
 }
@@ -424,7 +429,7 @@ const updateClient = `-- name: UpdateClient :one
 UPDATE clients SET name = $1, kind = $2, email = $3, phone = $4, tax_id = $5,
     address = $6, notes = $7, updated_at = now()
 WHERE organization_id = $8 AND id = $9
-RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name
+RETURNING organization_id, id, name, kind, email, phone, tax_id, address, notes, archived_at, created_by, created_at, updated_at, sort_name, contact_count
 `
 
 type UpdateClientParams struct {
@@ -467,6 +472,7 @@ func (q *Queries) UpdateClient(ctx context.Context, arg UpdateClientParams) (Cli
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.SortName,
+		&i.ContactCount,
 	)
 	return i, err
 }

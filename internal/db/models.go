@@ -226,6 +226,7 @@ type Client struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	SortName       *string
+	ContactCount   int32
 }
 
 type ClientContact struct {

@@ -133,6 +133,16 @@ func TestRowLevelSecurityIsolatesEveryTenantTable(t *testing.T) {
 			if !rls || !force {
 				t.Fatalf("row-level security enabled=%v forced=%v", rls, force)
 			}
+			// Policies read the organization once per query (an init plan,
+			// migrations/00114), not once per row through app_org_visible.
+			var perRow int
+			if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_policies WHERE schemaname = 'public' AND tablename = $1
+				AND (coalesce(qual, '') || coalesce(with_check, '')) LIKE '%app_org_visible(%'`, table).Scan(&perRow); err != nil {
+				t.Fatal(err)
+			}
+			if perRow != 0 {
+				t.Fatalf("%s has %d policies calling app_org_visible per row; write organization_id = (SELECT app_current_org()) OR (SELECT app_is_platform())", table, perRow)
+			}
 			q := `SELECT count(*) FROM ` + table + ` WHERE organization_id = $1`
 			// In platform mode B's rows exist (the check below is not vacuous).
 			var total int
