@@ -275,3 +275,22 @@ func (a *testApp) platformQueryRow(sql string, args []any, dest ...any) error {
 	}
 	return tx.QueryRow(ctx, sql, args...).Scan(dest...)
 }
+
+// platformExec runs one statement with row-level security opened and
+// commits it (for changes a test makes behind the application's back).
+func (a *testApp) platformExec(sql string, args ...any) {
+	a.t.Helper()
+	ctx := context.Background()
+	tx, err := a.Store.Pool.Begin(ctx)
+	if err == nil {
+		defer func() { _ = tx.Rollback(ctx) }()
+		if _, err = tx.Exec(ctx, `SELECT set_config('app.platform', 'on', true)`); err == nil {
+			if _, err = tx.Exec(ctx, sql, args...); err == nil {
+				err = tx.Commit(ctx)
+			}
+		}
+	}
+	if err != nil {
+		a.t.Fatalf("%s: %v", sql, err)
+	}
+}

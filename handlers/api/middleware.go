@@ -124,6 +124,11 @@ func (a *API) enterPAT(c echo.Context, next echo.HandlerFunc, token, slug string
 		return err
 	}
 	ctx := c.Request().Context()
+	if orgRoute && c.Request().Method == http.MethodGet {
+		if done, err := a.enterKnownPAT(c, next, token, slug); done {
+			return err
+		}
+	}
 	var res auth.PATAuth
 	var rt *store.RequestTx
 	var err error
@@ -155,6 +160,34 @@ func (a *API) enterPAT(c echo.Context, next echo.HandlerFunc, token, slug string
 	}
 	cred := &Credential{Kind: KindPAT, TokenID: res.TokenID, TokenName: res.TokenName, Role: res.Role, ExpiresAt: res.ExpiresAt}
 	return a.admit(c, next, p, rt, cred)
+}
+
+// enterKnownPAT serves a read request with the principal of a token this
+// instance checked moments ago, confirmed by the database in the same round
+// trip as the request's first statement (auth.EnterKnownPAT). When the
+// confirmation fails before anything was answered — or the request failed
+// without reaching the database, perhaps because of what changed — the
+// token is forgotten and done is false: the caller checks it in full and
+// serves the request again (a GET, so running it twice is harmless).
+func (a *API) enterKnownPAT(c echo.Context, next echo.HandlerFunc, token, slug string) (done bool, err error) {
+	res, rt, ok, err := a.Tokens.EnterKnownPAT(c.Request().Context(), token, slug)
+	if err != nil || !ok {
+		return err != nil, err
+	}
+	req := c.Request()
+	if res.Principal.User.SuspendedAt != nil {
+		rt.Rollback(req.Context())
+		a.Tokens.ForgetPAT(token)
+		return false, nil
+	}
+	cred := &Credential{Kind: KindPAT, TokenID: res.TokenID, TokenName: res.TokenName, Role: res.Role, ExpiresAt: res.ExpiresAt}
+	err = a.admit(c, next, res.Principal, rt, cred)
+	if c.Response().Committed || (err == nil && rt.Opened()) || (err != nil && rt.Opened() && !errors.Is(err, store.ErrAccessChanged)) {
+		return true, err
+	}
+	a.Tokens.ForgetPAT(token)
+	c.SetRequest(req) // the context without this attempt's transaction and principal
+	return false, nil
 }
 
 func (a *API) enterJWT(c echo.Context, next echo.HandlerFunc, token, slug string, orgRoute bool) error {

@@ -59,6 +59,9 @@ type APITokens struct {
 	// event a minute, not one per request.
 	rejectedMu sync.Mutex
 	rejected   map[uuid.UUID]time.Time
+
+	// known holds the principals of tokens checked recently (pat_cache.go).
+	known patKnown
 }
 
 // NewAPITokens returns the API token service.
@@ -268,7 +271,8 @@ type PATAuth struct {
 // patQuery checks the token and returns its principal in one statement.
 const patQuery = `SELECT status, token_id, token_name, token_role, token_perms, expires_at, user_id, user_email, user_name,
 	user_platform_admin, user_suspended_at, user_session_version, user_email_verified_at, user_mfa, org_slug, org_name,
-	org_require_mfa, member_id, member_role, member_custom_role_id, member_custom_role_name, member_perms
+	org_require_mfa, member_id, member_role, member_custom_role_id, member_custom_role_name, member_perms,
+	org_access_version, user_access_version
 	FROM app_enter_pat($1, $2, $3)`
 
 // patRow scans app_enter_pat's columns (NULL unless the status is ok).
@@ -285,12 +289,14 @@ type patRow struct {
 	memberRole, memberCustomName            pgtype.Text
 	platformAdmin, mfa, requireMFA          pgtype.Bool
 	sessionVersion                          pgtype.Int4
+	orgVersion, userVersion                 pgtype.Int8
 }
 
 func (r *patRow) dest() []any {
 	return []any{&r.status, &r.tokenID, &r.tokenName, &r.tokenRole, &r.tokenPerms, &r.expires, &r.userID, &r.email, &r.name,
 		&r.platformAdmin, &r.suspended, &r.sessionVersion, &r.verified, &r.mfa, &r.orgSlug, &r.orgName,
-		&r.requireMFA, &r.memberID, &r.memberRole, &r.memberCustom, &r.memberCustomName, &r.memberPerms}
+		&r.requireMFA, &r.memberID, &r.memberRole, &r.memberCustom, &r.memberCustomName, &r.memberPerms,
+		&r.orgVersion, &r.userVersion}
 }
 
 // timePtr is a nullable timestamp as the rest of the code holds it.
@@ -352,6 +358,9 @@ func (a *APITokens) EnterPAT(ctx context.Context, token, slug string) (PATAuth, 
 		return res, nil, err
 	}
 	rt.OrgID = orgID
+	if r.orgVersion.Valid && r.userVersion.Valid {
+		a.known.put(hash, knownPAT{res: res, orgVersion: r.orgVersion.Int64, userVersion: r.userVersion.Int64, at: time.Now()})
+	}
 	return res, rt, nil
 }
 

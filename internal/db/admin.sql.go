@@ -200,7 +200,7 @@ func (q *Queries) ListUsersForAdmin(ctx context.Context, arg ListUsersForAdminPa
 }
 
 const lockUser = `-- name: LockUser :one
-SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version FROM users WHERE id = $1 FOR UPDATE
 `
 
 // Reads a user and locks the row, so concurrent suspensions of one user
@@ -221,6 +221,7 @@ func (q *Queries) LockUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }

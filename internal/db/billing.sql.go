@@ -30,7 +30,7 @@ func (q *Queries) CountSeats(ctx context.Context, organizationID uuid.UUID) (int
 }
 
 const getOrganizationByID = `-- name: GetOrganizationByID :one
-SELECT id, slug, name, created_at, updated_at, require_mfa, plan FROM organizations WHERE id = $1
+SELECT id, slug, name, created_at, updated_at, require_mfa, plan, access_version FROM organizations WHERE id = $1
 `
 
 // tenant: platform (the console reads any organization; runs in platform mode)
@@ -45,6 +45,7 @@ func (q *Queries) GetOrganizationByID(ctx context.Context, organizationID uuid.U
 		&i.UpdatedAt,
 		&i.RequireMfa,
 		&i.Plan,
+		&i.AccessVersion,
 	)
 	return i, err
 }
@@ -63,7 +64,7 @@ func (q *Queries) GetOrganizationPlan(ctx context.Context, organizationID uuid.U
 }
 
 const setOrganizationPlan = `-- name: SetOrganizationPlan :one
-UPDATE organizations SET plan = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
+UPDATE organizations SET plan = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa, plan, access_version
 `
 
 type SetOrganizationPlanParams struct {
@@ -82,6 +83,7 @@ func (q *Queries) SetOrganizationPlan(ctx context.Context, arg SetOrganizationPl
 		&i.UpdatedAt,
 		&i.RequireMfa,
 		&i.Plan,
+		&i.AccessVersion,
 	)
 	return i, err
 }

@@ -75,7 +75,7 @@ func (q *Queries) CreateIdentity(ctx context.Context, arg CreateIdentityParams) 
 const createUserWithoutPassword = `-- name: CreateUserWithoutPassword :one
 INSERT INTO users (email, name, password_hash, password_set, email_verified_at)
 VALUES (lower($1), $2, $3, false, CASE WHEN $4::boolean THEN now() END)
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version
 `
 
 type CreateUserWithoutPasswordParams struct {
@@ -108,6 +108,7 @@ func (q *Queries) CreateUserWithoutPassword(ctx context.Context, arg CreateUserW
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }

@@ -143,7 +143,7 @@ func (q *Queries) ListOrganizationsRequiringMFA(ctx context.Context, userID uuid
 const setOrganizationRequireMFA = `-- name: SetOrganizationRequireMFA :one
 UPDATE organizations SET require_mfa = $1, updated_at = now()
 WHERE id = $2
-RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
+RETURNING id, slug, name, created_at, updated_at, require_mfa, plan, access_version
 `
 
 type SetOrganizationRequireMFAParams struct {
@@ -162,6 +162,7 @@ func (q *Queries) SetOrganizationRequireMFA(ctx context.Context, arg SetOrganiza
 		&i.UpdatedAt,
 		&i.RequireMfa,
 		&i.Plan,
+		&i.AccessVersion,
 	)
 	return i, err
 }

@@ -469,13 +469,14 @@ type OrgDataKey struct {
 }
 
 type Organization struct {
-	ID         uuid.UUID
-	Slug       string
-	Name       string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	RequireMfa bool
-	Plan       string
+	ID            uuid.UUID
+	Slug          string
+	Name          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	RequireMfa    bool
+	Plan          string
+	AccessVersion int64
 }
 
 type OutboxEmail struct {
@@ -658,6 +659,7 @@ type User struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	PasswordSet     bool
+	AccessVersion   int64
 }
 
 type UserIdentity struct {

@@ -13,7 +13,7 @@ import (
 )
 
 const createOrganization = `-- name: CreateOrganization :one
-INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
+INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id, slug, name, created_at, updated_at, require_mfa, plan, access_version
 `
 
 type CreateOrganizationParams struct {
@@ -32,6 +32,7 @@ func (q *Queries) CreateOrganization(ctx context.Context, arg CreateOrganization
 		&i.UpdatedAt,
 		&i.RequireMfa,
 		&i.Plan,
+		&i.AccessVersion,
 	)
 	return i, err
 }
@@ -75,7 +76,7 @@ func (q *Queries) GetDashboardStats(ctx context.Context, organizationID uuid.UUI
 }
 
 const getOrganizationBySlug = `-- name: GetOrganizationBySlug :one
-SELECT id, slug, name, created_at, updated_at, require_mfa, plan FROM organizations WHERE slug = $1
+SELECT id, slug, name, created_at, updated_at, require_mfa, plan, access_version FROM organizations WHERE slug = $1
 `
 
 func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organization, error) {
@@ -89,12 +90,13 @@ func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organ
 		&i.UpdatedAt,
 		&i.RequireMfa,
 		&i.Plan,
+		&i.AccessVersion,
 	)
 	return i, err
 }
 
 const listOrganizationsForAdmin = `-- name: ListOrganizationsForAdmin :many
-SELECT o.id, o.slug, o.name, o.created_at, o.updated_at, o.require_mfa, o.plan,
+SELECT o.id, o.slug, o.name, o.created_at, o.updated_at, o.require_mfa, o.plan, o.access_version,
        (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id)::int AS members,
        (SELECT count(*) FROM clients c WHERE c.organization_id = o.id)::int AS clients
 FROM organizations o
@@ -110,15 +112,16 @@ type ListOrganizationsForAdminParams struct {
 }
 
 type ListOrganizationsForAdminRow struct {
-	ID         uuid.UUID
-	Slug       string
-	Name       string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-	RequireMfa bool
-	Plan       string
-	Members    int32
-	Clients    int32
+	ID            uuid.UUID
+	Slug          string
+	Name          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	RequireMfa    bool
+	Plan          string
+	AccessVersion int64
+	Members       int32
+	Clients       int32
 }
 
 // tenant: platform (admin console lists every organization; runs in platform mode)
@@ -139,6 +142,7 @@ func (q *Queries) ListOrganizationsForAdmin(ctx context.Context, arg ListOrganiz
 			&i.UpdatedAt,
 			&i.RequireMfa,
 			&i.Plan,
+			&i.AccessVersion,
 			&i.Members,
 			&i.Clients,
 		); err != nil {
@@ -192,7 +196,7 @@ func (q *Queries) ListRecentClients(ctx context.Context, organizationID uuid.UUI
 }
 
 const renameOrganization = `-- name: RenameOrganization :one
-UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa, plan
+UPDATE organizations SET name = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, created_at, updated_at, require_mfa, plan, access_version
 `
 
 type RenameOrganizationParams struct {
@@ -211,6 +215,7 @@ func (q *Queries) RenameOrganization(ctx context.Context, arg RenameOrganization
 		&i.UpdatedAt,
 		&i.RequireMfa,
 		&i.Plan,
+		&i.AccessVersion,
 	)
 	return i, err
 }

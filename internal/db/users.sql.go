@@ -25,7 +25,7 @@ func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, name, password_hash)
 VALUES (lower($1), $2, $3)
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version
 `
 
 type CreateUserParams struct {
@@ -50,12 +50,13 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set FROM users WHERE id = $1
+SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -74,12 +75,13 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set FROM users WHERE email = lower($1)
+SELECT id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version FROM users WHERE email = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -98,6 +100,7 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }
@@ -113,7 +116,7 @@ func (q *Queries) MarkEmailVerified(ctx context.Context, id uuid.UUID) error {
 
 const reactivateUser = `-- name: ReactivateUser :one
 UPDATE users SET suspended_at = NULL, updated_at = now() WHERE id = $1
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version
 `
 
 func (q *Queries) ReactivateUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -132,6 +135,7 @@ func (q *Queries) ReactivateUser(ctx context.Context, id uuid.UUID) (User, error
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }
@@ -148,7 +152,7 @@ func (q *Queries) RecordLogin(ctx context.Context, id uuid.UUID) error {
 const setPlatformAdmin = `-- name: SetPlatformAdmin :one
 UPDATE users SET is_platform_admin = $1, session_version = session_version + 1, updated_at = now()
 WHERE id = $2
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version
 `
 
 type SetPlatformAdminParams struct {
@@ -172,6 +176,7 @@ func (q *Queries) SetPlatformAdmin(ctx context.Context, arg SetPlatformAdminPara
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }
@@ -198,7 +203,7 @@ func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams
 const suspendUser = `-- name: SuspendUser :one
 UPDATE users SET suspended_at = now(), session_version = session_version + 1, updated_at = now()
 WHERE id = $1
-RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set
+RETURNING id, email, name, password_hash, email_verified_at, is_platform_admin, suspended_at, session_version, last_login_at, created_at, updated_at, password_set, access_version
 `
 
 func (q *Queries) SuspendUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -217,6 +222,7 @@ func (q *Queries) SuspendUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.PasswordSet,
+		&i.AccessVersion,
 	)
 	return i, err
 }

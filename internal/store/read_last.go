@@ -63,10 +63,16 @@ func (t *lastReadTx) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 	t.sent, t.rt.used = true, true
 	CountRoundTrip(ctx)
 	b := &pgx.Batch{}
+	opening := t.rt.queueOpen(b) // a deferred transaction's BEGIN and opening
 	b.Queue("SET TRANSACTION READ ONLY")
 	b.Queue(sql, args...)
 	b.Queue("COMMIT")
 	t.br = t.rt.conn.SendBatch(ctx, b)
+	if err := t.rt.readOpen(t.br, opening); err != nil {
+		t.err = err
+		t.end(ctx)
+		return nil, err
+	}
 	if _, err := t.br.Exec(); err != nil {
 		t.err = err
 		t.end(ctx)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -19,6 +20,14 @@ type RequestTx struct {
 	OrgID    uuid.UUID
 	finished bool
 	used     bool // a statement of the request's ran in it (see InOrgRead)
+
+	// A deferred transaction (DeferRequestTx) has sent nothing yet: BEGIN
+	// and its opening statement go out with the request's first statement,
+	// in the same round trip.
+	openSQL  string
+	openArgs []any
+	pending  bool // the opening is still to be sent
+	opened   bool // the opening ran and succeeded
 }
 
 // ErrTxAborted reports that a statement failed inside the request
@@ -72,9 +81,105 @@ func BeginRequestTxOn(ctx context.Context, pool *pgxpool.Pool, query string, arg
 	return &RequestTx{conn: conn}, nil
 }
 
-// Commit commits and releases the connection.
+// ErrAccessChanged is what a deferred request transaction's first statement
+// fails with when app_enter_known found that the credential's access
+// changed since it was checked (SQLSTATE AV001, see migrations/00117):
+// nothing of the request ran; check the credential again.
+var ErrAccessChanged = errors.New("store: the credential's access changed since it was checked")
+
+// DeferRequestTx is BeginRequestTx for a principal checked earlier: it
+// takes a connection but sends nothing. BEGIN and query (which opens the
+// tenant context or fails the transaction, like app_enter_known) go out
+// with the request's first statement, or with its COMMIT when it has none,
+// so a read request costs one round trip. Until then Opened is false.
+func DeferRequestTx(ctx context.Context, pool *pgxpool.Pool, orgID uuid.UUID, query string, args ...any) (*RequestTx, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("acquire: %w", err)
+	}
+	return &RequestTx{conn: conn, OrgID: orgID, openSQL: query, openArgs: args, pending: true}, nil
+}
+
+// Opened reports whether a deferred transaction's opening statement ran
+// and succeeded (always true of one begun by BeginRequestTx).
+func (rt *RequestTx) Opened() bool { return rt != nil && (rt.opened || rt.openSQL == "") }
+
+// queueOpen adds BEGIN and the deferred opening to b when they are still
+// to be sent, and says how many statements it added.
+func (rt *RequestTx) queueOpen(b *pgx.Batch) int {
+	if !rt.pending {
+		return 0
+	}
+	rt.pending = false
+	b.Queue("BEGIN")
+	b.Queue(rt.openSQL, rt.openArgs...)
+	return 2
+}
+
+// readOpen reads the answers to what queueOpen added.
+func (rt *RequestTx) readOpen(br pgx.BatchResults, n int) error {
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			return openError(err)
+		}
+	}
+	if n > 0 {
+		rt.opened = true
+	}
+	return nil
+}
+
+func openError(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && pg.Code == "AV001" {
+		return ErrAccessChanged
+	}
+	return err
+}
+
+// open sends a deferred opening on its own, for statements that cannot
+// carry it (the pgx.Tx view of the request transaction).
+func (rt *RequestTx) open(ctx context.Context) error {
+	if !rt.pending {
+		return nil
+	}
+	CountRoundTrip(ctx)
+	b := &pgx.Batch{}
+	n := rt.queueOpen(b)
+	br := rt.conn.SendBatch(ctx, b)
+	err := rt.readOpen(br, n)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = openError(cerr)
+	}
+	return err
+}
+
+// Commit commits and releases the connection. A deferred transaction that
+// sent nothing yet sends its opening with the COMMIT: the principal is
+// confirmed before the answer goes out (ErrAccessChanged when it is not).
 func (rt *RequestTx) Commit(ctx context.Context) error {
 	if rt == nil || rt.finished {
+		return nil
+	}
+	if rt.pending {
+		CountRoundTrip(ctx)
+		b := &pgx.Batch{}
+		n := rt.queueOpen(b)
+		b.Queue("COMMIT")
+		br := rt.conn.SendBatch(ctx, b)
+		err := rt.readOpen(br, n)
+		if err == nil {
+			_, err = br.Exec()
+		}
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = openError(cerr)
+		}
+		if err != nil {
+			rt.Rollback(ctx)
+			return err
+		}
+		rt.finished = true
+		rt.conn.Release()
 		return nil
 	}
 	rt.finished = true
@@ -97,6 +202,9 @@ func (rt *RequestTx) Rollback(ctx context.Context) {
 	}
 	rt.finished = true
 	defer rt.conn.Release()
+	if rt.pending { // nothing was sent
+		return
+	}
 	if _, err := rt.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
 		_ = rt.conn.Conn().Close(context.WithoutCancel(ctx))
 	}

@@ -60,7 +60,10 @@ func Open(ctx context.Context, url string, maxConns int) (*Store, error) {
 	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
 		// A connecting role that is already the app role (or a member of it)
 		// ends up with the same rights; SET ROLE fails loudly otherwise.
-		if _, err := c.Exec(ctx, "SET ROLE "+AppRole+"; SET plan_cache_mode = force_generic_plan"); err != nil {
+		// (Setting up a new connection is not one of the request's round
+		// trips, which the counter is for.)
+		uncounted := context.WithValue(ctx, counterKey{}, (*atomic.Int64)(nil))
+		if _, err := c.Exec(uncounted, "SET ROLE "+AppRole+"; SET plan_cache_mode = force_generic_plan"); err != nil {
 			return fmt.Errorf("set role %s (the database user must be a member of it; run `accute migrate` first): %w", AppRole, err)
 		}
 		registerUUID(c)
@@ -158,7 +161,7 @@ func WithRoundTripCounter(ctx context.Context) (context.Context, *atomic.Int64) 
 
 // CountRoundTrip adds one to the context's counter, if any.
 func CountRoundTrip(ctx context.Context) {
-	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok {
+	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok && n != nil {
 		n.Add(1)
 	}
 }

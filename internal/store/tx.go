@@ -23,6 +23,9 @@ import (
 func (s *Store) InOrgTx(ctx context.Context, orgID uuid.UUID, fn func(tx pgx.Tx, q *db.Queries) error) error {
 	if rt := requestTxFrom(ctx); rt != nil && !rt.finished && rt.OrgID == orgID {
 		rt.used = true
+		if err := rt.open(ctx); err != nil {
+			return err
+		}
 		tx := &requestPgxTx{conn: rt.conn.Conn()}
 		return MapError(fn(tx, db.New(tx)))
 	}
