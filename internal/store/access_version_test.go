@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"accute/internal/db"
 	"accute/internal/store"
 	"accute/internal/testutil"
 )
@@ -92,5 +93,17 @@ func TestAccessVersionsFollowPrincipalChanges(t *testing.T) {
 		if c.ok != (err == nil) || (!c.ok && !errors.Is(err, store.ErrAccessChanged)) {
 			t.Fatalf("versions %d/%d: %v", c.o, c.u, err)
 		}
+	}
+
+	// Any other transaction of such a request confirms the principal first.
+	rt, err := store.DeferRequestTx(ctx, s.Pool, org.ID, "SELECT app_enter_known($1, $2, $3, $4)", org.ID, staff.ID, o-1, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Rollback(ctx)
+	ran := false
+	err = s.AsUser(store.WithRequestTx(ctx, rt), staff.ID, func(*db.Queries) error { ran = true; return nil })
+	if !errors.Is(err, store.ErrAccessChanged) || ran || rt.Opened() {
+		t.Fatalf("another transaction with stale versions: err %v, ran %v", err, ran)
 	}
 }

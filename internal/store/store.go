@@ -112,6 +112,13 @@ func (s *Store) inTx(ctx context.Context, org, user string, platform bool, fn fu
 }
 
 func (s *Store) inRawTx(ctx context.Context, org, user string, platform bool, fn func(tx pgx.Tx) error) error {
+	// A request served with a principal still to be confirmed (a deferred
+	// request transaction) confirms it before any other transaction runs.
+	if rt := requestTxFrom(ctx); rt != nil && !rt.finished {
+		if err := rt.open(ctx); err != nil {
+			return err
+		}
+	}
 	tx, err := s.Pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
