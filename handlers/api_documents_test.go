@@ -111,6 +111,12 @@ func TestAPIDocumentsUploadParseSearch(t *testing.T) {
 	if bad.Env.Details["q"] == "" || bad.Env.Details["type"] == "" || bad.Env.Details["from"] == "" {
 		t.Fatalf("details %v", bad.Env.Details)
 	}
+	// An end before the start is refused, as on the search page; the same
+	// day is a valid range.
+	if r := c.get(base + "/search?q=acme&from=2026-03-02&to=2026-03-01").expect(http.StatusBadRequest); !strings.Contains(r.Env.Details["to"], "before the start") {
+		t.Fatalf("from after to: %v", r.Env.Details)
+	}
+	c.get(base + "/search?q=acme&from=2026-03-01&to=2026-03-01").expect(http.StatusOK)
 
 	// Bad uploads.
 	if r := c.upload(base+"/documents", nil, "", nil).expect(http.StatusBadRequest); r.Env.Details["file"] == "" {

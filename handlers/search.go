@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,8 +11,6 @@ import (
 	searchview "accute/views/pages/search"
 )
 
-// searchDateLayout is the date inputs' format.
-const searchDateLayout = "2006-01-02"
 
 // searchParams reads a search's query and filters; errors go to errs by
 // field. Shared by the page and the API.
@@ -37,23 +34,8 @@ func searchParams(get func(string) string, errs map[string]string) documents.Sea
 			errs["type"] = "Choose a type from the list."
 		}
 	}
-	if v := get("from"); v != "" {
-		if d, err := time.Parse(searchDateLayout, v); err == nil {
-			f.From = &d
-		} else {
-			errs["from"] = "Enter a date as YYYY-MM-DD."
-		}
-	}
-	if v := get("to"); v != "" {
-		if d, err := time.Parse(searchDateLayout, v); err == nil {
-			end := d.AddDate(0, 0, 1) // through the end of that day
-			f.Before = &end
-		} else {
-			errs["to"] = "Enter a date as YYYY-MM-DD."
-		}
-	}
-	if f.From != nil && f.Before != nil && !f.From.Before(*f.Before) {
-		errs["to"] = "The end date is before the start date."
+	for k, msg := range f.SetDates(get("from"), get("to")) {
+		errs[k] = msg
 	}
 	f.Page, _ = strconv.Atoi(get("page"))
 	return f

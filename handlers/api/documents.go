@@ -222,22 +222,8 @@ func (a *API) Search(c echo.Context) error {
 		}
 		f.ClientID = &id
 	}
-	for _, k := range []string{"from", "to"} {
-		v := c.QueryParam(k)
-		if v == "" {
-			continue
-		}
-		d, err := time.Parse("2006-01-02", v)
-		if err != nil {
-			errs.Add(k, "Must be a date (YYYY-MM-DD).")
-			continue
-		}
-		if k == "from" {
-			f.From = &d
-		} else {
-			end := d.AddDate(0, 0, 1)
-			f.Before = &end
-		}
+	for k, msg := range f.SetDates(c.QueryParam("from"), c.QueryParam("to")) {
+		errs.Add(k, msg)
 	}
 	f.PerPage = limitParam(c, errs)
 	if v := c.QueryParam("page"); v != "" {

@@ -57,6 +57,33 @@ type SearchFilter struct {
 	PerPage  int // SearchPerPage when 0
 }
 
+// SetDates sets the filter's upload dates from the "from" and "to" inputs
+// (YYYY-MM-DD, either may be empty; "to" includes that whole day) and
+// returns what is wrong with them, by input name, for the web form and the
+// API alike.
+func (f *SearchFilter) SetDates(from, to string) map[string]string {
+	errs := map[string]string{}
+	if from != "" {
+		if d, err := time.Parse(time.DateOnly, from); err == nil {
+			f.From = &d
+		} else {
+			errs["from"] = "Enter a date as YYYY-MM-DD."
+		}
+	}
+	if to != "" {
+		if d, err := time.Parse(time.DateOnly, to); err == nil {
+			end := d.AddDate(0, 0, 1) // through the end of that day
+			f.Before = &end
+		} else {
+			errs["to"] = "Enter a date as YYYY-MM-DD."
+		}
+	}
+	if f.From != nil && f.Before != nil && !f.From.Before(*f.Before) {
+		errs["to"] = "The end date is before the start date."
+	}
+	return errs
+}
+
 // SearchHit is one matching chunk with its document and place.
 type SearchHit struct {
 	DocumentID   uuid.UUID
