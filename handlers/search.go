@@ -11,7 +11,6 @@ import (
 	searchview "accute/views/pages/search"
 )
 
-
 // searchParams reads a search's query and filters; errors go to errs by
 // field. Shared by the page and the API.
 func searchParams(get func(string) string, errs map[string]string) documents.SearchFilter {
