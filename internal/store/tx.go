@@ -29,7 +29,35 @@ func (s *Store) InOrgTx(ctx context.Context, orgID uuid.UUID, fn func(tx pgx.Tx,
 		tx := &requestPgxTx{conn: rt.conn.Conn()}
 		return MapError(fn(tx, db.New(tx)))
 	}
+	if at, ok := ctx.Value(ambientTxKey{}).(ambientTx); ok && at.orgID == orgID {
+		// Inside a transaction of the same organization (WithTx): fn's work
+		// is a savepoint of it, saved or undone with it.
+		sp, err := at.tx.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		if err := fn(sp, db.New(sp)); err != nil {
+			_ = sp.Rollback(context.WithoutCancel(ctx))
+			return MapError(err)
+		}
+		return MapError(sp.Commit(ctx))
+	}
 	return s.inRawTx(ctx, orgID.String(), userIDString(ctx), false, func(tx pgx.Tx) error { return fn(tx, db.New(tx)) })
+}
+
+type ambientTxKey struct{}
+
+type ambientTx struct {
+	orgID uuid.UUID
+	tx    pgx.Tx
+}
+
+// WithTx returns ctx carrying tx, a transaction of organization orgID, so
+// that InOrg, InOrgTx and InOrgRead called with it for that organization
+// work inside tx (each as a savepoint) instead of in a transaction of their
+// own: a service called from within tx commits or rolls back with it.
+func WithTx(ctx context.Context, orgID uuid.UUID, tx pgx.Tx) context.Context {
+	return context.WithValue(ctx, ambientTxKey{}, ambientTx{orgID: orgID, tx: tx})
 }
 
 // InTxRaw is InTx (no tenant context) that also hands fn the transaction.

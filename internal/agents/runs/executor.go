@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"accute/internal/agents"
@@ -295,9 +296,12 @@ func (ex *execution) execute(ctx context.Context) {
 				return
 			}
 			var res tools.Result
-			err := ex.w.Store.InOrg(ctx, ex.orgID, func(q *db.Queries) error {
+			err := ex.w.Store.InOrgTx(ctx, ex.orgID, func(tx pgx.Tx, q *db.Queries) error {
 				var err error
-				res, err = ex.w.Tools.Call(ctx, q, inv, call)
+				// Services an action calls (document requests, say) join
+				// this transaction: the proposal, the action's effect and
+				// its outcome are saved together or not at all.
+				res, err = ex.w.Tools.Call(store.WithTx(ctx, ex.orgID, tx), q, inv, call)
 				return err
 			})
 			if err != nil {
