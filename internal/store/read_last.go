@@ -62,27 +62,32 @@ func (t *lastReadTx) Query(ctx context.Context, sql string, args ...any) (pgx.Ro
 	}
 	t.sent, t.rt.used = true, true
 	CountRoundTrip(ctx)
+	fail := func(err error) (pgx.Rows, error) {
+		t.err = err
+		t.end(ctx)
+		return nil, err
+	}
 	b := &pgx.Batch{}
-	opening := t.rt.queueOpen(b) // a deferred transaction's BEGIN and opening
-	b.Queue("SET TRANSACTION READ ONLY")
+	// A deferred transaction's BEGIN READ ONLY and opening, or, in an
+	// open one, SET TRANSACTION READ ONLY: either way the query cannot write.
+	opening := t.rt.queueOpen(b, true)
+	if opening == 0 {
+		b.Queue("SET TRANSACTION READ ONLY")
+	}
 	b.Queue(sql, args...)
 	b.Queue("COMMIT")
 	t.br = t.rt.conn.SendBatch(ctx, b)
 	if err := t.rt.readOpen(t.br, opening); err != nil {
-		t.err = err
-		t.end(ctx)
-		return nil, err
+		return fail(err)
 	}
-	if _, err := t.br.Exec(); err != nil {
-		t.err = err
-		t.end(ctx)
-		return nil, err
+	if opening == 0 {
+		if _, err := t.br.Exec(); err != nil {
+			return fail(err)
+		}
 	}
 	rows, err := t.br.Query()
 	if err != nil {
-		t.err = err
-		t.end(ctx)
-		return nil, err
+		return fail(err)
 	}
 	t.rows = rows
 	return &lastReadRows{Rows: rows, t: t, ctx: ctx}, nil

@@ -68,29 +68,52 @@ func TestInOrgReadEndsTheRequestTransaction(t *testing.T) {
 		idle(t)
 	})
 
-	t.Run("a write fails and nothing is committed", func(t *testing.T) {
-		ctx, _ := begin(t)
-		err := st.InOrgReadRaw(ctx, org.ID, func(tx db.DBTX) error {
-			rows, err := tx.Query(ctx, "INSERT INTO clients (organization_id, name) VALUES ($1, 'Written') RETURNING id", org.ID)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-			}
-			return rows.Err()
-		})
-		if err == nil || !strings.Contains(err.Error(), "read-only") {
-			t.Fatalf("write in a read: %v", err)
+	// deferred opens it as for a known token (DeferRequestTx): nothing is
+	// sent until the read, which then takes one round trip in all.
+	deferred := func(t *testing.T) (context.Context, func() int64) {
+		ctx, n := store.WithRoundTripCounter(context.Background())
+		rt, err := store.DeferRequestTx(ctx, st.Pool, org.ID, "SELECT set_config('app.organization_id', $1, true)", org.ID.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rt.Rollback(context.Background()) })
+		return store.WithRequestTx(ctx, rt), n.Load
+	}
+	t.Run("deferred: open, read and commit in one round trip", func(t *testing.T) {
+		ctx, trips := deferred(t)
+		var rows []db.ListClientsRow
+		err := st.InOrgRead(ctx, org.ID, func(q *db.Queries) (err error) { rows, err = list(ctx, q); return err })
+		if err != nil || len(rows) != 2 || trips() != 1 {
+			t.Fatalf("rows %+v, %v, %d round trips", rows, err, trips())
 		}
 		idle(t)
-		var n int
-		if err := st.RawInOrg(context.Background(), org.ID, func(tx pgx.Tx) error {
-			return tx.QueryRow(context.Background(), "SELECT count(*) FROM clients WHERE name = 'Written'").Scan(&n)
-		}); err != nil || n != 0 {
-			t.Fatalf("written: %d, %v", n, err)
-		}
 	})
+
+	for name, open := range map[string]func(*testing.T) (context.Context, func() int64){"begun": begin, "deferred": deferred} {
+		t.Run(name+": a write fails and nothing is committed", func(t *testing.T) {
+			ctx, _ := open(t)
+			err := st.InOrgReadRaw(ctx, org.ID, func(tx db.DBTX) error {
+				rows, err := tx.Query(ctx, "INSERT INTO clients (organization_id, name) VALUES ($1, 'Written') RETURNING id", org.ID)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+				}
+				return rows.Err()
+			})
+			if err == nil || !strings.Contains(err.Error(), "read-only") {
+				t.Fatalf("write in a read: %v", err)
+			}
+			idle(t)
+			var n int
+			if err := st.RawInOrg(context.Background(), org.ID, func(tx pgx.Tx) error {
+				return tx.QueryRow(context.Background(), "SELECT count(*) FROM clients WHERE name = 'Written'").Scan(&n)
+			}); err != nil || n != 0 {
+				t.Fatalf("written: %d, %v", n, err)
+			}
+		})
+	}
 
 	t.Run("a failing query ends the transaction", func(t *testing.T) {
 		ctx, _ := begin(t)

@@ -104,14 +104,19 @@ func DeferRequestTx(ctx context.Context, pool *pgxpool.Pool, orgID uuid.UUID, qu
 // and succeeded (always true of one begun by BeginRequestTx).
 func (rt *RequestTx) Opened() bool { return rt != nil && (rt.opened || rt.openSQL == "") }
 
-// queueOpen adds BEGIN and the deferred opening to b when they are still
-// to be sent, and says how many statements it added.
-func (rt *RequestTx) queueOpen(b *pgx.Batch) int {
+// queueOpen adds BEGIN (BEGIN READ ONLY when readOnly) and the deferred
+// opening to b when they are still to be sent, and says how many
+// statements it added.
+func (rt *RequestTx) queueOpen(b *pgx.Batch, readOnly bool) int {
 	if !rt.pending {
 		return 0
 	}
 	rt.pending = false
-	b.Queue("BEGIN")
+	if readOnly {
+		b.Queue("BEGIN READ ONLY")
+	} else {
+		b.Queue("BEGIN")
+	}
 	b.Queue(rt.openSQL, rt.openArgs...)
 	return 2
 }
@@ -145,7 +150,7 @@ func (rt *RequestTx) open(ctx context.Context) error {
 	}
 	CountRoundTrip(ctx)
 	b := &pgx.Batch{}
-	n := rt.queueOpen(b)
+	n := rt.queueOpen(b, false)
 	br := rt.conn.SendBatch(ctx, b)
 	err := rt.readOpen(br, n)
 	if cerr := br.Close(); err == nil && cerr != nil {
@@ -164,7 +169,7 @@ func (rt *RequestTx) Commit(ctx context.Context) error {
 	if rt.pending {
 		CountRoundTrip(ctx)
 		b := &pgx.Batch{}
-		n := rt.queueOpen(b)
+		n := rt.queueOpen(b, true) // nothing else will run in it
 		b.Queue("COMMIT")
 		br := rt.conn.SendBatch(ctx, b)
 		err := rt.readOpen(br, n)
