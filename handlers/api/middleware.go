@@ -158,8 +158,11 @@ func (a *API) enterPAT(c echo.Context, next echo.HandlerFunc, token, slug string
 		rt.Rollback(ctx)
 		return a.unauthorized(c, true, "This account is suspended.")
 	}
-	cred := &Credential{Kind: KindPAT, TokenID: res.TokenID, TokenName: res.TokenName, Role: res.Role, ExpiresAt: res.ExpiresAt}
-	return a.admit(c, next, p, rt, cred)
+	return a.admit(c, next, p, rt, patCredential(res))
+}
+
+func patCredential(res auth.PATAuth) *Credential {
+	return &Credential{Kind: KindPAT, TokenID: res.TokenID, TokenName: res.TokenName, Role: res.Role, ExpiresAt: res.ExpiresAt}
 }
 
 // enterKnownPAT serves a read request with the principal of a token this
@@ -175,14 +178,10 @@ func (a *API) enterKnownPAT(c echo.Context, next echo.HandlerFunc, token, slug s
 		return err != nil, err
 	}
 	req := c.Request()
-	if res.Principal.User.SuspendedAt != nil {
-		rt.Rollback(req.Context())
-		a.Tokens.ForgetPAT(token)
-		return false, nil
-	}
-	cred := &Credential{Kind: KindPAT, TokenID: res.TokenID, TokenName: res.TokenName, Role: res.Role, ExpiresAt: res.ExpiresAt}
-	err = a.admit(c, next, res.Principal, rt, cred)
-	if c.Response().Committed || (err == nil && rt.Opened()) || (err != nil && rt.Opened() && !errors.Is(err, store.ErrAccessChanged)) {
+	err = a.admit(c, next, res.Principal, rt, patCredential(res))
+	// Once the principal is confirmed (or the answer is out) the outcome
+	// stands; store.ErrAccessChanged only ever comes before confirmation.
+	if c.Response().Committed || rt.Opened() {
 		return true, err
 	}
 	a.Tokens.ForgetPAT(token)

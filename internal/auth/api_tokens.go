@@ -358,7 +358,9 @@ func (a *APITokens) EnterPAT(ctx context.Context, token, slug string) (PATAuth, 
 		return res, nil, err
 	}
 	rt.OrgID = orgID
-	if r.orgVersion.Valid && r.userVersion.Valid {
+	// (A suspended user's principal is refused by the caller every time: not
+	// worth keeping.)
+	if r.orgVersion.Valid && r.userVersion.Valid && res.Principal.User.SuspendedAt == nil {
 		a.known.put(hash, knownPAT{res: res, orgVersion: r.orgVersion.Int64, userVersion: r.userVersion.Int64, at: time.Now()})
 	}
 	return res, rt, nil

@@ -40,7 +40,7 @@ func (k *patKnown) get(hash []byte, now time.Time) (knownPAT, bool) {
 	k.mu.Lock()
 	e, ok := k.m[string(hash)]
 	k.mu.Unlock()
-	if !ok || now.Sub(e.at) >= patKnownFor || now.Before(e.at) {
+	if !ok || now.Sub(e.at) >= patKnownFor {
 		return knownPAT{}, false
 	}
 	return e, true

@@ -148,11 +148,25 @@ func (rt *RequestTx) open(ctx context.Context) error {
 	if !rt.pending {
 		return nil
 	}
+	return rt.sendOpening(ctx, false)
+}
+
+// sendOpening sends the deferred opening, followed by then (COMMIT, say),
+// in one round trip.
+func (rt *RequestTx) sendOpening(ctx context.Context, readOnly bool, then ...string) error {
 	CountRoundTrip(ctx)
 	b := &pgx.Batch{}
-	n := rt.queueOpen(b, false)
+	n := rt.queueOpen(b, readOnly)
+	for _, sql := range then {
+		b.Queue(sql)
+	}
 	br := rt.conn.SendBatch(ctx, b)
 	err := rt.readOpen(br, n)
+	for range then {
+		if err == nil {
+			_, err = br.Exec()
+		}
+	}
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = openError(cerr)
 	}
@@ -167,19 +181,8 @@ func (rt *RequestTx) Commit(ctx context.Context) error {
 		return nil
 	}
 	if rt.pending {
-		CountRoundTrip(ctx)
-		b := &pgx.Batch{}
-		n := rt.queueOpen(b, true) // nothing else will run in it
-		b.Queue("COMMIT")
-		br := rt.conn.SendBatch(ctx, b)
-		err := rt.readOpen(br, n)
-		if err == nil {
-			_, err = br.Exec()
-		}
-		if cerr := br.Close(); err == nil && cerr != nil {
-			err = openError(cerr)
-		}
-		if err != nil {
+		// Nothing else will run in it: READ ONLY.
+		if err := rt.sendOpening(ctx, true, "COMMIT"); err != nil {
 			rt.Rollback(ctx)
 			return err
 		}
