@@ -11,8 +11,9 @@ import (
 	searchview "accute/views/pages/search"
 )
 
-// searchParams reads a search's query and filters; errors go to errs by
-// field. Shared by the page and the API.
+// searchParams reads the search page's query and filters; errors go to
+// errs by field. (The API reads its own parameter names, client_id for
+// client, in handlers/api; both parse dates with SearchFilter.SetDates.)
 func searchParams(get func(string) string, errs map[string]string) documents.SearchFilter {
 	f := documents.SearchFilter{Query: documents.CleanQuery(get("q"))}
 	if v := get("client"); v != "" {
