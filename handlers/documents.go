@@ -322,6 +322,8 @@ type uploadSteps struct {
 	// returns an error that is not the user's to fix (uploadFailure when
 	// nil).
 	refusal func(error) (string, int, error)
+	// max is the most files read (maxFilesPerRequest when 0).
+	max int
 }
 
 // readUpload reads a multipart upload begun by beginUpload, file by file
@@ -333,9 +335,13 @@ func (h *Handlers) readUpload(mr *multipart.Reader, s uploadSteps) ([]uploadOutc
 	if refusal == nil {
 		refusal = uploadFailure
 	}
+	limit := s.max
+	if limit == 0 {
+		limit = maxFilesPerRequest
+	}
 	var outcomes []uploadOutcome
 	started := s.start == nil
-	for mr != nil && len(outcomes) < maxFilesPerRequest {
+	for mr != nil && len(outcomes) < limit {
 		part, err := mr.NextPart()
 		if err == io.EOF {
 			break

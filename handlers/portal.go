@@ -406,51 +406,45 @@ func (h *Handlers) PortalKYCUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	kind, msg, status := "", "", http.StatusUnprocessableEntity
+	kind := ""
 	var added *portal.KYCDocument
-	for mr != nil {
-		part, perr := mr.NextPart()
-		if perr == io.EOF {
-			break
-		}
-		if perr != nil {
-			if m, s, ferr := uploadFailure(perr); ferr == nil {
-				msg, status = m, s
-				break
-			}
-			return echo.NewHTTPError(http.StatusBadRequest, "The upload could not be read.")
-		}
-		if part.FileName() == "" {
+	outcomes, err := h.readUpload(mr, uploadSteps{
+		max: 1,
+		field: func(part *multipart.Part) error {
 			if part.FormName() == "kind" {
 				b, _ := io.ReadAll(io.LimitReader(part, 64))
 				kind = strings.TrimSpace(string(b))
 			}
-			part.Close()
-			continue
-		}
-		kd, err := h.Portal.AddKYCDocument(ctx, a, client, kind, documents.CleanFilename(part.FileName()), part)
-		part.Close()
-		if err != nil {
+			return nil
+		},
+		store: func(name string, content io.Reader) (db.Document, error) {
+			kd, err := h.Portal.AddKYCDocument(ctx, a, client, kind, name, content)
+			if err != nil {
+				return db.Document{}, err
+			}
+			added = &kd
+			return db.Document{ID: kd.DocumentID, Name: kd.Name}, nil
+		},
+		refusal: func(err error) (string, int, error) {
 			var fe form.Errors
 			var se *portal.StateError
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				return err
+				return "", 0, err
 			case errors.As(err, &fe):
-				msg = fe["kind"]
+				return fe["kind"], http.StatusUnprocessableEntity, nil
 			case errors.As(err, &se):
-				msg, status = se.Message, http.StatusConflict
-			default:
-				m, s, ferr := uploadFailure(err)
-				if ferr != nil {
-					return ferr
-				}
-				msg, status = m, s
+				return se.Message, http.StatusConflict, nil
 			}
-		} else {
-			added = &kd
-		}
-		break
+			return uploadFailure(err)
+		},
+	})
+	if err != nil {
+		return err
+	}
+	msg, status := "", http.StatusUnprocessableEntity
+	if len(outcomes) > 0 && outcomes[0].Error != "" {
+		msg, status = outcomes[0].Error, outcomes[0].Status
 	}
 	if added == nil && msg == "" {
 		msg = "Choose a file to upload."

@@ -92,7 +92,7 @@ func (h *Handlers) portalOpenRequests(c echo.Context, clientIDs []uuid.UUID, lim
 	if err != nil {
 		return nil, 0, err
 	}
-	now := time.Now()
+	now := h.Requests.Now()
 	var rows []portalview.RequestRow
 	for _, r := range page.Rows[:min(limit, len(page.Rows))] {
 		rows = append(rows, portalRequestRow(c, r, now))
@@ -117,7 +117,7 @@ func (h *Handlers) PortalRequests(c echo.Context) error {
 		return err
 	}
 	v := portalview.RequestsView{BasePath: portalBase(c) + "/requests", All: all}
-	now := time.Now()
+	now := h.Requests.Now()
 	for _, r := range page.Rows {
 		v.Rows = append(v.Rows, portalRequestRow(c, r, now))
 	}
@@ -153,7 +153,7 @@ func (h *Handlers) portalRequestView(c echo.Context, errItem, errMsg string) (po
 	url := portalRequestURL(c, id)
 	v := portalview.RequestView{
 		ListURL: portalBase(c) + "/requests", Title: r.Title, Client: r.ClientName, Due: r.DueOn.Format(clientDateLayout),
-		DueNote: dueNote(r, time.Now()), Overdue: r.Overdue, Status: portalRequestBadge(r.Status), Instructions: r.Instructions,
+		DueNote: dueNote(r, h.Requests.Now()), Overdue: r.Overdue, Status: portalRequestBadge(r.Status), Instructions: r.Instructions,
 		Uploadable: r.Uploadable(),
 	}
 	switch r.Status {

@@ -84,27 +84,26 @@ func (h *Handlers) RequestsList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	clientOpts, err := h.clientOptions(c, f.ClientID, "Any client")
-	if err != nil {
-		return err
-	}
-	v := requestsview.ListView{BasePath: requestsBase(c), CanWrite: canWriteDocuments(c), Status: status, Overdue: f.Overdue, Clients: clientOpts}
+	v := requestsview.ListView{BasePath: requestsBase(c), CanWrite: canWriteDocuments(c), Status: status, Overdue: f.Overdue}
 	if f.ClientID != nil {
 		v.ClientID = f.ClientID.String()
 	}
-	v.States = append(v.States, components.Option{Value: requests.StatusActive, Label: "Active", Selected: status == requests.StatusActive})
-	for _, st := range requests.Statuses {
-		v.States = append(v.States, components.Option{Value: st, Label: requests.StatusLabel(st), Selected: status == st})
-	}
-	v.States = append(v.States, components.Option{Value: "all", Label: "All statuses", Selected: status == "all"})
 	for _, r := range res.Rows {
 		v.Rows = append(v.Rows, h.requestRow(c, r))
 	}
 	v.Pager = components.Pager{Page: res.Page, PerPage: requests.PerPage, Total: res.Total, URL: v.PageURL}
 	c.Response().Header().Add("Vary", "HX-Request, HX-Target")
 	if isHTMX(c) && c.Request().Header.Get("HX-Target") == requestsview.ResultsID {
-		return h.render(c, http.StatusOK, requestsview.RequestsResults(v))
+		return h.render(c, http.StatusOK, requestsview.RequestsResults(v)) // (the filters stay as they are)
 	}
+	if v.Clients, err = h.clientOptions(c, f.ClientID, "Any client"); err != nil {
+		return err
+	}
+	v.States = append(v.States, components.Option{Value: requests.StatusActive, Label: "Active", Selected: status == requests.StatusActive})
+	for _, st := range requests.Statuses {
+		v.States = append(v.States, components.Option{Value: st, Label: requests.StatusLabel(st), Selected: status == st})
+	}
+	v.States = append(v.States, components.Option{Value: "all", Label: "All statuses", Selected: status == "all"})
 	return h.render(c, http.StatusOK, requestsview.RequestsPage(h.shell(c, "Document requests", "requests"), v))
 }
 

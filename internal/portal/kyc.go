@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -232,7 +231,7 @@ type Decision struct {
 // documents for a client (linkID names the link), and tells the client
 // user by e-mail.
 func (s *Service) DecideKYC(ctx context.Context, a Actor, client, linkID uuid.UUID, d Decision) error {
-	d.Reason = strings.TrimSpace(strings.ReplaceAll(form.Clean(d.Reason), "\r\n", "\n"))
+	d.Reason = strings.TrimSpace(form.Clean(d.Reason))
 	if !d.Verified {
 		errs := form.Errors{}
 		errs.Required("reason", d.Reason, MaxRejectReason)
@@ -244,9 +243,6 @@ func (s *Service) DecideKYC(ctx context.Context, a Actor, client, linkID uuid.UU
 		}
 	} else {
 		d.Reason = ""
-	}
-	if utf8.RuneCountInString(d.Reason) > MaxRejectReason {
-		return form.Errors{"reason": fmt.Sprintf("Keep the reason to %d characters.", MaxRejectReason)}
 	}
 	err := s.Store.InOrg(ctx, a.OrgID, func(q *db.Queries) error {
 		l, err := q.GetClientPortalLink(ctx, db.GetClientPortalLinkParams{OrganizationID: a.OrgID, ClientID: client, ID: linkID})

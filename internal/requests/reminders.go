@@ -116,15 +116,19 @@ func StepLabel(step string) string {
 	return step
 }
 
-// DueOrganizations lists the organizations with requests that may need a
-// reminder today (platform mode: the sweep spans organizations).
-func (s *Service) DueOrganizations(ctx context.Context, now time.Time) ([]uuid.UUID, error) {
+// dueOrganizations lists the organizations with requests that may need a
+// reminder on now's date (q in platform mode: the sweep spans
+// organizations).
+func (s *Service) dueOrganizations(ctx context.Context, q *db.Queries, now time.Time) ([]uuid.UUID, error) {
 	earliest, latest := s.policy().window(DateOf(now))
-	var out []uuid.UUID
-	err := s.Store.AsPlatform(ctx, func(q *db.Queries) error {
-		var err error
-		out, err = q.ListOrganizationsWithRemindableRequests(ctx, db.ListOrganizationsWithRemindableRequestsParams{
-			EarliestDue: pgDate(earliest), LatestDue: pgDate(latest)})
+	return q.ListOrganizationsWithRemindableRequests(ctx, db.ListOrganizationsWithRemindableRequestsParams{
+		EarliestDue: pgDate(earliest), LatestDue: pgDate(latest)})
+}
+
+// DueOrganizations is dueOrganizations in a transaction of its own.
+func (s *Service) DueOrganizations(ctx context.Context, now time.Time) (out []uuid.UUID, err error) {
+	err = s.Store.AsPlatform(ctx, func(q *db.Queries) error {
+		out, err = s.dueOrganizations(ctx, q, now)
 		return err
 	})
 	return out, err
@@ -293,11 +297,9 @@ type SweepWorker struct {
 // need one, in the transaction that found them.
 func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 	s := w.Requests
-	earliest, latest := s.policy().window(DateOf(s.now()))
 	client := river.ClientFromContext[pgx.Tx](ctx)
 	return s.Store.AsPlatformTx(ctx, func(tx pgx.Tx, q *db.Queries) error {
-		orgs, err := q.ListOrganizationsWithRemindableRequests(ctx, db.ListOrganizationsWithRemindableRequestsParams{
-			EarliestDue: pgDate(earliest), LatestDue: pgDate(latest)})
+		orgs, err := s.dueOrganizations(ctx, q, s.now())
 		if err != nil || len(orgs) == 0 {
 			return err
 		}

@@ -76,7 +76,7 @@ type Input struct {
 // clean normalizes the input (spaces, control characters, empty items).
 func (in Input) clean() Input {
 	in.Title = strings.Join(strings.Fields(form.Clean(in.Title)), " ")
-	in.Instructions = strings.TrimSpace(strings.ReplaceAll(form.Clean(in.Instructions), "\r\n", "\n"))
+	in.Instructions = strings.TrimSpace(form.Clean(in.Instructions))
 	items := make([]string, 0, len(in.Items))
 	for _, it := range in.Items {
 		if it = strings.Join(strings.Fields(form.Clean(it)), " "); it != "" {
@@ -389,7 +389,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, id uuid.UUID) (Request, e
 // Reject sends a submitted request back to the client with a reason
 // (required); the client uploads again.
 func (s *Service) Reject(ctx context.Context, a Actor, id uuid.UUID, reason string) (Request, error) {
-	reason = strings.TrimSpace(strings.ReplaceAll(form.Clean(reason), "\r\n", "\n"))
+	reason = strings.TrimSpace(form.Clean(reason))
 	errs := form.Errors{}
 	errs.Required("reason", reason, MaxReason)
 	if errs.Any() {
@@ -410,7 +410,7 @@ func (s *Service) Reject(ctx context.Context, a Actor, id uuid.UUID, reason stri
 // Cancel withdraws a request that is not accepted yet (reason optional)
 // and tells the client it is no longer needed.
 func (s *Service) Cancel(ctx context.Context, a Actor, id uuid.UUID, reason string) (Request, error) {
-	reason = strings.TrimSpace(strings.ReplaceAll(form.Clean(reason), "\r\n", "\n"))
+	reason = strings.TrimSpace(form.Clean(reason))
 	errs := form.Errors{}
 	errs.MaxLen("reason", reason, MaxReason)
 	if errs.Any() {
