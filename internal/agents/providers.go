@@ -283,8 +283,19 @@ type cleanAI struct {
 	removeKey                                         bool
 }
 
-// parseAISettings validates in; hasKey says whether a key is stored now.
-func (p *Providers) parseAISettings(in AISettingsInput, hasKey bool) (cleanAI, form.Errors) {
+// keepsKey says whether a stored key may stay with the settings c: only
+// while it would still go where it was entered for (the same provider and
+// address), or nowhere (offline). Otherwise whoever may edit the settings
+// could point the firm's key at a server of their own: it must be entered
+// again.
+func keepsKey(current *db.OrgAiSetting, c cleanAI) bool {
+	return current != nil && current.ApiKey != nil &&
+		(c.kind == provider.KindOffline || current.Provider == c.kind && current.BaseUrl == c.baseURL)
+}
+
+// parseAISettings validates in against the stored settings (nil when
+// none).
+func (p *Providers) parseAISettings(in AISettingsInput, current *db.OrgAiSetting) (cleanAI, form.Errors) {
 	errs := form.Errors{}
 	c := cleanAI{
 		kind: strings.TrimSpace(in.Provider), baseURL: strings.TrimRight(strings.TrimSpace(in.BaseURL), "/"),
@@ -301,8 +312,8 @@ func (p *Providers) parseAISettings(in AISettingsInput, hasKey bool) (cleanAI, f
 		return c, errs
 	}
 	if c.kind == provider.KindOffline {
-		// Nothing to connect to: keep only the key (if any) for a later
-		// switch back.
+		// Nothing to connect to (a stored key stays, unused; see
+		// keepsKey).
 		c.baseURL, c.model, c.apiVersion, c.deployment = "", "", "", ""
 	}
 	if c.kind != provider.KindAzure {
@@ -316,7 +327,7 @@ func (p *Providers) parseAISettings(in AISettingsInput, hasKey bool) (cleanAI, f
 	case strings.IndexFunc(c.key, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0:
 		errs.Add("api_key", "An API key has no spaces or special characters; paste it exactly as the provider shows it.")
 	}
-	keyAfter := c.key != "" || (hasKey && !c.removeKey)
+	keyAfter := c.key != "" || (keepsKey(current, c) && !c.removeKey)
 	switch c.kind {
 	case provider.KindOpenAI:
 		if c.baseURL != "" {
@@ -348,6 +359,9 @@ func (p *Providers) parseAISettings(in AISettingsInput, hasKey bool) (cleanAI, f
 		} else {
 			p.checkBaseURL(errs, c.baseURL)
 		}
+	}
+	if _, missing := errs["api_key"]; missing && c.key == "" && !c.removeKey && current != nil && current.ApiKey != nil {
+		errs["api_key"] = "Enter the API key again: a stored key is only sent to the provider and address it was entered for."
 	}
 	switch {
 	case len(c.model) > maxModel:
@@ -397,7 +411,7 @@ func (p *Providers) SaveSettings(ctx context.Context, a Actor, in AISettingsInpu
 		case !errors.Is(store.MapError(err), store.ErrNotFound):
 			return err
 		}
-		c, errs := p.parseAISettings(in, current != nil && current.ApiKey != nil)
+		c, errs := p.parseAISettings(in, current)
 		if errs.Any() {
 			return errs
 		}
@@ -432,11 +446,15 @@ func (p *Providers) SaveSettings(ctx context.Context, a Actor, in AISettingsInpu
 				verb = "API key replaced"
 			}
 			return p.audit(ctx, q, a, audit.AIKeySet, verb+" for "+KindLabel(c.kind))
-		case c.removeKey && row.ApiKey != nil:
+		case row.ApiKey != nil && (c.removeKey || !keepsKey(current, c)):
 			if _, err := q.SetOrgAIKey(ctx, db.SetOrgAIKeyParams{OrganizationID: a.OrgID, ID: row.ID, ApiKey: nil, UpdatedBy: &a.UserID}); err != nil {
 				return err
 			}
-			return p.audit(ctx, q, a, audit.AIKeyRemoved, "API key removed")
+			why := "API key removed"
+			if !c.removeKey {
+				why += ": the provider or its address changed"
+			}
+			return p.audit(ctx, q, a, audit.AIKeyRemoved, why)
 		}
 		return nil
 	})

@@ -224,6 +224,41 @@ func TestProvidersOrganizationSettingsAndKey(t *testing.T) {
 	}
 }
 
+// A stored key goes only where it was entered for: a new provider or
+// address drops it (or asks for it again), so nobody who may edit the
+// settings can send the firm's key to a server of their own.
+func TestProvidersKeyStaysWithItsAddress(t *testing.T) {
+	fx := newAIFixture(t)
+	ctx := context.Background()
+	srv := providertest.NewServer(t)
+	p := fx.providers(devAI())
+	save := func(in agents.AISettingsInput) (agents.AISettings, error) {
+		t.Helper()
+		return p.SaveSettings(ctx, fx.actor, in)
+	}
+	if st, err := save(agents.AISettingsInput{Provider: "compatible", BaseURL: srv.BaseURL(), APIKey: "sk-org-secret-1"}); err != nil || !st.HasKey {
+		t.Fatalf("saved: %+v %v", st, err)
+	}
+	// Offline sends it nowhere: kept.
+	if st, err := save(agents.AISettingsInput{Provider: "offline"}); err != nil || !st.HasKey {
+		t.Fatalf("offline: %+v %v", st, err)
+	}
+	// OpenAI elsewhere: the key must be entered again.
+	_, err := save(agents.AISettingsInput{Provider: "openai", BaseURL: srv.BaseURL() + "/elsewhere"})
+	var fe form.Errors
+	if !errors.As(err, &fe) || !strings.Contains(fe["api_key"], "again") {
+		t.Fatalf("openai at another address without the key: %v", err)
+	}
+	// An endpoint that needs no key, at another address: the key is dropped.
+	if st, err := save(agents.AISettingsInput{Provider: "compatible", BaseURL: srv.BaseURL() + "/elsewhere"}); err != nil || st.HasKey {
+		t.Fatalf("another address: %+v %v", st, err)
+	}
+	_, summaries := auditActions(t, fx)
+	if !strings.Contains(strings.Join(summaries, "\n"), "the provider or its address changed") {
+		t.Errorf("the dropped key is not in the audit trail: %v", summaries)
+	}
+}
+
 func TestProvidersKeyIsBoundToItsOrganization(t *testing.T) {
 	fx := newAIFixture(t)
 	ctx := context.Background()

@@ -616,7 +616,7 @@ func baseURLHint(https bool) string {
 
 func keyHint(has bool, setAt string) string {
 	if has {
-		return "A key is stored (set " + setAt + "); it is never shown again. Leave this empty to keep it, or enter a new one to replace it."
+		return "A key is stored (set " + setAt + "); it is never shown again. Leave this empty to keep it, or enter a new one to replace it. It is only ever sent to the provider and address it was entered for: changing either asks for it again."
 	}
 	return "Stored encrypted and never shown again. Not needed for Ollama or vLLM without authentication."
 }
