@@ -44,7 +44,7 @@ JOIN client_portal_links l ON l.organization_id = d.organization_id AND l.client
 JOIN clients c ON c.organization_id = d.organization_id AND c.id = d.client_id
 WHERE d.organization_id = @organization_id AND d.archived_at IS NULL AND c.archived_at IS NULL
   AND (sqlc.narg(client_id)::uuid IS NULL OR d.client_id = sqlc.narg(client_id))
-  AND NOT EXISTS (SELECT 1 FROM kyc_documents k WHERE k.organization_id = d.organization_id AND k.document_id = d.id)
+  AND NOT d.identity -- (identity documents are on the identity check page)
 ORDER BY d.updated_at DESC, d.id
 LIMIT @max_rows OFFSET @skip;
 
@@ -57,11 +57,7 @@ FROM documents d
 JOIN client_portal_links l ON l.organization_id = d.organization_id AND l.client_id = d.client_id AND l.user_id = @user_id
 JOIN clients c ON c.organization_id = d.organization_id AND c.id = d.client_id
 WHERE d.organization_id = @organization_id AND d.id = @id AND d.archived_at IS NULL AND c.archived_at IS NULL
-  AND NOT EXISTS (
-      SELECT 1 FROM kyc_documents k
-      JOIN client_portal_links kl ON kl.organization_id = k.organization_id AND kl.id = k.link_id
-      WHERE k.organization_id = d.organization_id AND k.document_id = d.id AND kl.user_id <> @user_id
-  );
+  AND (NOT d.identity OR d.created_by = @user_id::uuid);
 
 -- KYC -----------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ func (q *Queries) CreateDataKey(ctx context.Context, arg CreateDataKeyParams) (O
 const createDocument = `-- name: CreateDocument :one
 INSERT INTO documents (organization_id, client_id, folder_id, name, tags, created_by)
 VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at, identity
 `
 
 type CreateDocumentParams struct {
@@ -81,6 +81,7 @@ func (q *Queries) CreateDocument(ctx context.Context, arg CreateDocumentParams) 
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 	)
 	return i, err
 }
@@ -272,7 +273,7 @@ func (q *Queries) GetDataKey(ctx context.Context, arg GetDataKeyParams) (OrgData
 }
 
 const getDocument = `-- name: GetDocument :one
-SELECT d.organization_id, d.id, d.client_id, d.folder_id, d.name, d.tags, d.current_version_id, d.version, d.content_type, d.size, d.parse_status, d.parse_error, d.parsed_at, d.archived_at, d.created_by, d.created_at, d.updated_at, coalesce(c.name, '')::text AS client_name, coalesce(f.name, '')::text AS folder_name,
+SELECT d.organization_id, d.id, d.client_id, d.folder_id, d.name, d.tags, d.current_version_id, d.version, d.content_type, d.size, d.parse_status, d.parse_error, d.parsed_at, d.archived_at, d.created_by, d.created_at, d.updated_at, d.identity, coalesce(c.name, '')::text AS client_name, coalesce(f.name, '')::text AS folder_name,
        coalesce(u.name, '')::text AS created_by_name
 FROM documents d
 LEFT JOIN clients c ON c.organization_id = d.organization_id AND c.id = d.client_id
@@ -304,6 +305,7 @@ type GetDocumentRow struct {
 	CreatedBy        *uuid.UUID
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	Identity         bool
 	ClientName       string
 	FolderName       string
 	CreatedByName    string
@@ -330,6 +332,7 @@ func (q *Queries) GetDocument(ctx context.Context, arg GetDocumentParams) (GetDo
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 		&i.ClientName,
 		&i.FolderName,
 		&i.CreatedByName,
@@ -828,7 +831,7 @@ func (q *Queries) ListDocuments(ctx context.Context, arg ListDocumentsParams) ([
 }
 
 const lockDocument = `-- name: LockDocument :one
-SELECT organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at FROM documents WHERE organization_id = $1 AND id = $2 FOR UPDATE
+SELECT organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at, identity FROM documents WHERE organization_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LockDocumentParams struct {
@@ -857,6 +860,7 @@ func (q *Queries) LockDocument(ctx context.Context, arg LockDocumentParams) (Doc
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 	)
 	return i, err
 }
@@ -1053,7 +1057,7 @@ const setDocumentArchived = `-- name: SetDocumentArchived :one
 UPDATE documents SET archived_at = CASE WHEN $1::boolean THEN coalesce(archived_at, now()) ELSE NULL END,
     updated_at = now()
 WHERE organization_id = $2 AND id = $3
-RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at, identity
 `
 
 type SetDocumentArchivedParams struct {
@@ -1083,6 +1087,7 @@ func (q *Queries) SetDocumentArchived(ctx context.Context, arg SetDocumentArchiv
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 	)
 	return i, err
 }
@@ -1091,7 +1096,7 @@ const setDocumentCurrentVersion = `-- name: SetDocumentCurrentVersion :one
 UPDATE documents SET current_version_id = $1, version = $2, content_type = $3, size = $4,
     parse_status = 'queued', parse_error = '', parsed_at = NULL, updated_at = now()
 WHERE organization_id = $5 AND id = $6
-RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at, identity
 `
 
 type SetDocumentCurrentVersionParams struct {
@@ -1131,6 +1136,7 @@ func (q *Queries) SetDocumentCurrentVersion(ctx context.Context, arg SetDocument
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 	)
 	return i, err
 }
@@ -1140,7 +1146,7 @@ const setDocumentParseStatus = `-- name: SetDocumentParseStatus :one
 UPDATE documents SET parse_status = $1, parse_error = $2,
     parsed_at = CASE WHEN $1 IN ('parsed', 'no_text', 'failed') THEN now() END
 WHERE organization_id = $3 AND id = $4 AND current_version_id = $5
-RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at, identity
 `
 
 type SetDocumentParseStatusParams struct {
@@ -1181,6 +1187,7 @@ func (q *Queries) SetDocumentParseStatus(ctx context.Context, arg SetDocumentPar
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 	)
 	return i, err
 }
@@ -1189,7 +1196,7 @@ const updateDocumentDetails = `-- name: UpdateDocumentDetails :one
 UPDATE documents SET name = $1, folder_id = $2, client_id = $3, tags = $4,
     updated_at = now()
 WHERE organization_id = $5 AND id = $6
-RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at
+RETURNING organization_id, id, client_id, folder_id, name, tags, current_version_id, version, content_type, size, parse_status, parse_error, parsed_at, archived_at, created_by, created_at, updated_at, identity
 `
 
 type UpdateDocumentDetailsParams struct {
@@ -1229,6 +1236,7 @@ func (q *Queries) UpdateDocumentDetails(ctx context.Context, arg UpdateDocumentD
 		&i.CreatedBy,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Identity,
 	)
 	return i, err
 }

@@ -292,6 +292,7 @@ type Document struct {
 	CreatedBy        *uuid.UUID
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	Identity         bool
 }
 
 type DocumentChunk struct {

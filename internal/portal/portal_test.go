@@ -504,3 +504,36 @@ func TestInviteAndLink(t *testing.T) {
 		}
 	}
 }
+
+// An identity document stays its uploader's after the uploader's link to
+// the client ends: the client's other portal users neither list nor open
+// it (it used to become an ordinary document of the client).
+func TestIdentityDocumentsStayPrivateAfterUnlink(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kd, err := e.svc.AddKYCDocument(ctx, e.actor(e.userA), e.a.ID, "passport", "passport.txt", strings.NewReader("PASSPORT 123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := e.clientUser()
+	e.mustLink(e.a, other)
+	access, err := e.svc.Access(ctx, e.org.ID, e.a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range access.Users {
+		if u.UserID == e.userA.ID {
+			if _, err := e.svc.Unlink(ctx, e.ownerPA, e.a.ID, u.LinkID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	po := e.actor(other)
+	if _, err := e.svc.Document(ctx, po, kd.DocumentID); !isNotFound(err) {
+		t.Fatalf("the unlinked user's identity document opened by another user: %v", err)
+	}
+	page, err := e.svc.Documents(ctx, po, portal.DocumentFilter{})
+	if err != nil || slices.Contains(docIDs(page.Rows), kd.DocumentID) {
+		t.Fatalf("listed to another user: %v %v", docIDs(page.Rows), err)
+	}
+}
