@@ -582,14 +582,8 @@ func (w *Worker) interrupted(parent context.Context, run db.AgentRun) error {
 		}
 		done := DoneData{Status: status, Error: msg, Citations: []provider.Passage{},
 			Usage: Usage{OutputTokens: provider.EstimateTokens(b.String())}}
-		if b.Len() > 0 {
-			m, err := q.CreateAgentMessage(ctx, db.CreateAgentMessageParams{OrganizationID: run.OrganizationID, ConversationID: run.ConversationID,
-				RunID: run.ID, Role: provider.RoleAssistant, Content: b.String(), Citations: []byte("[]")})
-			if err != nil {
-				return err
-			}
-			done.MessageID = &m.ID
-		}
+		// Ended first, so that a run another attempt ended meanwhile gets
+		// nothing written here (no second answer).
 		run, err := q.FinishAgentRun(ctx, db.FinishAgentRunParams{OrganizationID: run.OrganizationID, ID: run.ID, Status: status, Error: msg,
 			ErrorDetail: detail, OutputTokens: int32(done.Usage.OutputTokens)})
 		if errors.Is(store.MapError(err), store.ErrNotFound) {
@@ -597,6 +591,14 @@ func (w *Worker) interrupted(parent context.Context, run db.AgentRun) error {
 		}
 		if err != nil {
 			return err
+		}
+		if b.Len() > 0 {
+			m, err := q.CreateAgentMessage(ctx, db.CreateAgentMessageParams{OrganizationID: run.OrganizationID, ConversationID: run.ConversationID,
+				RunID: run.ID, Role: provider.RoleAssistant, Content: b.String(), Citations: []byte("[]")})
+			if err != nil {
+				return err
+			}
+			done.MessageID = &m.ID
 		}
 		if w.Ledger != nil && done.Usage.OutputTokens > 0 {
 			if err := w.Ledger.Record(ctx, q, usage.Entry{OrgID: run.OrganizationID, UserID: run.UserID, AgentSlug: run.AgentSlug, ClientID: run.ClientID,
