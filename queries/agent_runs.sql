@@ -39,10 +39,14 @@ RETURNING *;
 SELECT * FROM agent_runs WHERE organization_id = @organization_id AND id = @id;
 
 -- name: ListAgentConversationRuns :many
-SELECT * FROM agent_runs
-WHERE organization_id = @organization_id AND conversation_id = @conversation_id
-ORDER BY created_at, id
-LIMIT @max_rows;
+-- The newest max_rows runs of a conversation, oldest first (the same
+-- window as ListAgentMessages, whose messages they pair with).
+SELECT * FROM (
+    SELECT * FROM agent_runs
+    WHERE organization_id = @organization_id AND conversation_id = @conversation_id
+    ORDER BY created_at DESC, id DESC
+    LIMIT @max_rows
+) r ORDER BY created_at, id;
 
 -- name: StartAgentRun :one
 -- queued -> running, unless a cancel was asked first.

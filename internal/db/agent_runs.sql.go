@@ -333,10 +333,12 @@ func (q *Queries) LastAgentRunEventSeq(ctx context.Context, arg LastAgentRunEven
 }
 
 const listAgentConversationRuns = `-- name: ListAgentConversationRuns :many
-SELECT organization_id, id, conversation_id, user_id, agent_slug, client_id, status, error, error_detail, provider, model, input_tokens, output_tokens, tool_calls, cancel_requested_at, created_at, started_at, finished_at FROM agent_runs
-WHERE organization_id = $1 AND conversation_id = $2
-ORDER BY created_at, id
-LIMIT $3
+SELECT organization_id, id, conversation_id, user_id, agent_slug, client_id, status, error, error_detail, provider, model, input_tokens, output_tokens, tool_calls, cancel_requested_at, created_at, started_at, finished_at FROM (
+    SELECT organization_id, id, conversation_id, user_id, agent_slug, client_id, status, error, error_detail, provider, model, input_tokens, output_tokens, tool_calls, cancel_requested_at, created_at, started_at, finished_at FROM agent_runs
+    WHERE organization_id = $1 AND conversation_id = $2
+    ORDER BY created_at DESC, id DESC
+    LIMIT $3
+) r ORDER BY created_at, id
 `
 
 type ListAgentConversationRunsParams struct {
@@ -345,6 +347,8 @@ type ListAgentConversationRunsParams struct {
 	MaxRows        int32
 }
 
+// The newest max_rows runs of a conversation, oldest first (the same
+// window as ListAgentMessages, whose messages they pair with).
 func (q *Queries) ListAgentConversationRuns(ctx context.Context, arg ListAgentConversationRunsParams) ([]AgentRun, error) {
 	rows, err := q.db.Query(ctx, listAgentConversationRuns, arg.OrganizationID, arg.ConversationID, arg.MaxRows)
 	if err != nil {

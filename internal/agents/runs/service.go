@@ -399,7 +399,8 @@ func (t Thread) Turns() []Turn {
 	return out
 }
 
-// MaxThread bounds the messages and runs a conversation page shows.
+// MaxThread bounds the runs (each a question and its answer) a
+// conversation page shows: the newest ones.
 const MaxThread = 200
 
 // Conversation returns one of the member's conversations.
@@ -414,7 +415,7 @@ func (s *Service) Conversation(ctx context.Context, a Actor, id uuid.UUID) (Thre
 		if t.Messages, err = q.ListAgentMessages(ctx, db.ListAgentMessagesParams{OrganizationID: a.OrgID, ConversationID: id, MaxRows: 2 * MaxThread}); err != nil {
 			return err
 		}
-		t.Runs, err = q.ListAgentConversationRuns(ctx, db.ListAgentConversationRunsParams{OrganizationID: a.OrgID, ConversationID: id, MaxRows: MaxThread * 10})
+		t.Runs, err = q.ListAgentConversationRuns(ctx, db.ListAgentConversationRunsParams{OrganizationID: a.OrgID, ConversationID: id, MaxRows: MaxThread})
 		return err
 	})
 	return t, store.MapError(err)
