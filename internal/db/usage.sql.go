@@ -528,20 +528,26 @@ func (q *Queries) ListAIUsageEntries(ctx context.Context, arg ListAIUsageEntries
 }
 
 const listAIUsageMonths = `-- name: ListAIUsageMonths :many
-SELECT DISTINCT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM')::text AS month
-FROM ai_usage_entries
-WHERE organization_id = $1 AND created_at >= $2
-ORDER BY 1 DESC
+SELECT to_char(m, 'YYYY-MM')::text AS month
+FROM generate_series(date_trunc('month', ($1::timestamptz) AT TIME ZONE 'UTC'),
+                     now() AT TIME ZONE 'UTC', interval '1 month') AS m
+WHERE EXISTS (
+    SELECT 1 FROM ai_usage_entries e
+    WHERE e.organization_id = $2
+      AND e.created_at >= (m AT TIME ZONE 'UTC') AND e.created_at < ((m + interval '1 month') AT TIME ZONE 'UTC')
+)
+ORDER BY m DESC
 `
 
 type ListAIUsageMonthsParams struct {
-	OrganizationID uuid.UUID
 	Since          time.Time
+	OrganizationID uuid.UUID
 }
 
-// Months (UTC, 'YYYY-MM') with usage, newest first.
+// Months (UTC, 'YYYY-MM') with usage since @since, newest first: one index
+// probe per month (ai_usage_entries_time_idx), not a read of every entry.
 func (q *Queries) ListAIUsageMonths(ctx context.Context, arg ListAIUsageMonthsParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, listAIUsageMonths, arg.OrganizationID, arg.Since)
+	rows, err := q.db.Query(ctx, listAIUsageMonths, arg.Since, arg.OrganizationID)
 	if err != nil {
 		return nil, err
 	}
