@@ -40,7 +40,7 @@ type Tools interface {
 // usage (usage.Ledger).
 type Ledger interface {
 	BudgetChecker
-	Record(ctx context.Context, q *db.Queries, e usage.Entry) error
+	Record(ctx context.Context, q *db.Queries, entries ...usage.Entry) error
 }
 
 // Worker executes runs (the agents.run job): it sends the conversation to
@@ -495,12 +495,14 @@ func (ex *execution) finish(parent context.Context) error {
 			}
 			done.MessageID = &m.ID
 		}
-		if ex.w.Ledger != nil {
-			for _, u := range ex.usages {
-				if err := ex.w.Ledger.Record(ctx, q, usage.Entry{OrgID: ex.orgID, UserID: ex.run.UserID, AgentSlug: ex.run.AgentSlug, ClientID: ex.run.ClientID,
-					RunID: ex.run.ID, Provider: ex.kind, Model: ex.model, InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}); err != nil {
-					return err
-				}
+		if ex.w.Ledger != nil && len(ex.usages) > 0 {
+			entries := make([]usage.Entry, len(ex.usages))
+			for i, u := range ex.usages {
+				entries[i] = usage.Entry{OrgID: ex.orgID, UserID: ex.run.UserID, AgentSlug: ex.run.AgentSlug, ClientID: ex.run.ClientID,
+					RunID: ex.run.ID, Provider: ex.kind, Model: ex.model, InputTokens: u.InputTokens, OutputTokens: u.OutputTokens}
+			}
+			if err := ex.w.Ledger.Record(ctx, q, entries...); err != nil {
+				return err
 			}
 		}
 		if err := q.TouchAgentConversation(ctx, db.TouchAgentConversationParams{OrganizationID: ex.orgID, ID: ex.run.ConversationID}); err != nil {

@@ -66,10 +66,27 @@ func CheckBudget(ctx context.Context, q *db.Queries, orgID uuid.UUID) error {
 	return (&Ledger{}).CheckBudget(ctx, q, orgID)
 }
 
-// Record appends e to the ledger in q's transaction (which must be in
-// e.OrgID), with its cost from the price table, then sends the month's
-// budget warning if this entry crossed the threshold (once per month).
-func (l *Ledger) Record(ctx context.Context, q *db.Queries, e Entry) error {
+// Record appends entries (a run's completions) to the ledger in q's
+// transaction (which must be in their organization), each with its cost
+// from the price table, then sends the month's budget warning if they
+// crossed the threshold (once per month; checked once per call).
+func (l *Ledger) Record(ctx context.Context, q *db.Queries, entries ...Entry) error {
+	orgs := map[uuid.UUID]bool{}
+	for _, e := range entries {
+		if err := l.insert(ctx, q, e); err != nil {
+			return err
+		}
+		orgs[e.OrgID] = true
+	}
+	for org := range orgs {
+		if err := l.warnOnce(ctx, q, org); err != nil {
+			return fmt.Errorf("usage: budget warning: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *Ledger) insert(ctx context.Context, q *db.Queries, e Entry) error {
 	if e.InputTokens < 0 || e.OutputTokens < 0 {
 		return fmt.Errorf("usage: negative token count (%d in, %d out)", e.InputTokens, e.OutputTokens)
 	}
@@ -92,9 +109,6 @@ func (l *Ledger) Record(ctx context.Context, q *db.Queries, e Entry) error {
 		OutputTokens: int32(min(e.OutputTokens, 1<<31-1)), CostNanos: cost, Priced: priced,
 	}); err != nil {
 		return fmt.Errorf("usage: record: %w", err)
-	}
-	if err := l.warnOnce(ctx, q, e.OrgID); err != nil {
-		return fmt.Errorf("usage: budget warning: %w", err)
 	}
 	return nil
 }
