@@ -186,7 +186,7 @@ func serve() error {
 	// Document search needs migration 00110's mark, which only a superuser
 	// can set (and a dump and restore into a new cluster drops).
 	if ok, err := st.Q().SearchMatchIsLeakproof(ctx); err == nil && !ok {
-		log.Warn("document search cannot use its full-text index under row-level security, so every search reads all of an organization's text; as a PostgreSQL superuser run: ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;")
+		log.Warn("document search cannot use its full-text index under row-level security, so every search reads the stored text of every organization (a sequential scan of document_chunks); as a PostgreSQL superuser run: ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;")
 	}
 
 	orgs := &tenant.Service{Store: st, BaseURL: cfg.BaseURL}
