@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,6 +167,11 @@ func (h *Handlers) portalRequestView(c echo.Context, errItem, errMsg string) (po
 		if r.CancelReason != "" {
 			v.Done = "Your firm cancelled this request: " + r.CancelReason
 		}
+	}
+	// An error about an item this request does not have (a forged or stale
+	// item_id) is shown on the "Anything else" uploader, not lost.
+	if !slices.ContainsFunc(d.Items, func(it requests.Item) bool { return it.ID.String() == errItem }) {
+		errItem = ""
 	}
 	upload := func(item string, n int) portalview.UploadView {
 		u := portalview.UploadView{Action: url + "/uploads", MaxBytes: h.Config.Documents.UploadMaxBytes,

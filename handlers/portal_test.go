@@ -503,6 +503,12 @@ func TestPortalRequestUploadPerItem(t *testing.T) {
 	if res := postFiles(c, action, map[string]string{"item_id": uuid.NewString()}, "", true, upload{"x.txt", []byte("x")}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown item: %d", res.StatusCode)
 	}
+	// Without JavaScript the page comes back with the error shown (on the
+	// "Anything else" uploader, the item being unknown).
+	if res := postFiles(c, action, map[string]string{"item_id": uuid.NewString()}, "", false, upload{"x.txt", []byte("x")}); res.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.Body, "Choose one of the request") {
+		t.Fatalf("unknown item without JavaScript: %d, error shown: %v", res.StatusCode, strings.Contains(res.Body, "Choose one of the request"))
+	}
 	uploadedDocument(t, postFiles(c, action, map[string]string{"item_id": itemID}, "", true, upload{"december.csv", []byte("date,amount\n2026-12-01,5\n")}))
 	page = c.Get(p.base + "/requests/" + r.ID.String()).AssertStatus(http.StatusOK)
 	first := page.Find("[data-testid=request-item]").First()
