@@ -19,6 +19,7 @@ import (
 	"accute/internal/agents/runs"
 	"accute/internal/markdown"
 	"accute/internal/realtime"
+	"accute/views/components"
 	agentsview "accute/views/pages/agents"
 )
 
@@ -95,7 +96,7 @@ func finishedAnswer(l orgLinks, runID uuid.UUID, text string, d runs.DoneData) a
 		v.HTML = templ.Raw(safe)
 	}
 	if n := d.Usage.InputTokens + d.Usage.OutputTokens; n > 0 {
-		v.Usage = fmt.Sprintf("%s tokens (%s in, %s out)", thousands(n), thousands(d.Usage.InputTokens), thousands(d.Usage.OutputTokens))
+		v.Usage = fmt.Sprintf("%s tokens (%s in, %s out)", components.Thousands(n), components.Thousands(d.Usage.InputTokens), components.Thousands(d.Usage.OutputTokens))
 	}
 	return v
 }
@@ -128,14 +129,6 @@ func clipText(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
 	}
 	return s
 }

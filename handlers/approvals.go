@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -62,7 +62,7 @@ func approvalFilter(c echo.Context) (tools.Filter, error) {
 	case s == "":
 	case s == "all":
 		f.Status = ""
-	case strings.Contains(" "+strings.Join(tools.Statuses, " ")+" ", " "+s+" "):
+	case slices.Contains(tools.Statuses, s):
 		f.Status = s
 	default:
 		return f, echo.NewHTTPError(http.StatusBadRequest, "Unknown status: choose waiting, approved, rejected or all.")

@@ -34,3 +34,8 @@ SELECT id, name, kind, updated_at FROM clients
 WHERE organization_id = @organization_id AND archived_at IS NULL
 ORDER BY updated_at DESC, id
 LIMIT 6;
+
+-- name: GetOrganizationName :one
+-- An organization's name and slug, for the e-mails that name it and link
+-- into it.
+SELECT id, slug, name FROM organizations WHERE id = @organization_id;

@@ -162,9 +162,6 @@ WHERE m.organization_id = @organization_id AND u.suspended_at IS NULL AND m.role
            WHERE x.organization_id = @organization_id AND x.user_id = sqlc.narg(created_by)::uuid AND x.role <> 'client')))
 ORDER BY u.email;
 
--- name: GetDocumentRequestOrganization :one
-SELECT id, slug, name FROM organizations WHERE id = @organization_id;
-
 -- Reminders ------------------------------------------------------------------
 
 -- name: ListOrganizationsWithRemindableRequests :many

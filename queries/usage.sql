@@ -132,7 +132,3 @@ LEFT JOIN roles r ON r.organization_id = m.organization_id AND r.id = m.custom_r
 WHERE m.organization_id = @organization_id AND u.suspended_at IS NULL
   AND (m.role IN ('owner', 'admin') OR (m.role = 'custom' AND 'agents.manage' = ANY (r.permissions)))
 ORDER BY u.email;
-
--- name: GetOrganizationForUsage :one
--- The organization's name and address, for the budget warning e-mail.
-SELECT id, slug, name FROM organizations WHERE id = @organization_id;

@@ -13,7 +13,6 @@ import (
 
 	"accute/internal/agents/tools"
 	"accute/internal/form"
-	"accute/internal/store"
 )
 
 // Proposal is an action an AI agent proposed, in the approval queue.
@@ -125,17 +124,9 @@ func (a *API) ApprovalsList(c echo.Context) error {
 	return respond(c, http.StatusOK, out)
 }
 
-func proposalID(c echo.Context) (uuid.UUID, error) {
-	id, err := uuid.Parse(c.Param("id"))
-	if err != nil || len(c.Param("id")) != 36 {
-		return uuid.Nil, store.ErrNotFound
-	}
-	return id, nil
-}
-
 // ApprovalsShow returns one proposal.
 func (a *API) ApprovalsShow(c echo.Context) error {
-	id, err := proposalID(c)
+	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -155,7 +146,7 @@ type ApproveInput struct {
 // editable arguments given in the body replacing the proposed ones. The body
 // may be empty.
 func (a *API) ApprovalsApprove(c echo.Context) error {
-	id, err := proposalID(c)
+	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
@@ -177,7 +168,7 @@ type RejectInput struct {
 
 // ApprovalsReject rejects a pending proposal with a reason.
 func (a *API) ApprovalsReject(c echo.Context) error {
-	id, err := proposalID(c)
+	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}

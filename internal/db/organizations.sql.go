@@ -95,6 +95,25 @@ func (q *Queries) GetOrganizationBySlug(ctx context.Context, slug string) (Organ
 	return i, err
 }
 
+const getOrganizationName = `-- name: GetOrganizationName :one
+SELECT id, slug, name FROM organizations WHERE id = $1
+`
+
+type GetOrganizationNameRow struct {
+	ID   uuid.UUID
+	Slug string
+	Name string
+}
+
+// An organization's name and slug, for the e-mails that name it and link
+// into it.
+func (q *Queries) GetOrganizationName(ctx context.Context, organizationID uuid.UUID) (GetOrganizationNameRow, error) {
+	row := q.db.QueryRow(ctx, getOrganizationName, organizationID)
+	var i GetOrganizationNameRow
+	err := row.Scan(&i.ID, &i.Slug, &i.Name)
+	return i, err
+}
+
 const listOrganizationsForAdmin = `-- name: ListOrganizationsForAdmin :many
 SELECT o.id, o.slug, o.name, o.created_at, o.updated_at, o.require_mfa, o.plan, o.access_version,
        (SELECT count(*) FROM memberships m WHERE m.organization_id = o.id)::int AS members,

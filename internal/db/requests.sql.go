@@ -338,23 +338,6 @@ func (q *Queries) GetDocumentRequestItem(ctx context.Context, arg GetDocumentReq
 	return i, err
 }
 
-const getDocumentRequestOrganization = `-- name: GetDocumentRequestOrganization :one
-SELECT id, slug, name FROM organizations WHERE id = $1
-`
-
-type GetDocumentRequestOrganizationRow struct {
-	ID   uuid.UUID
-	Slug string
-	Name string
-}
-
-func (q *Queries) GetDocumentRequestOrganization(ctx context.Context, organizationID uuid.UUID) (GetDocumentRequestOrganizationRow, error) {
-	row := q.db.QueryRow(ctx, getDocumentRequestOrganization, organizationID)
-	var i GetDocumentRequestOrganizationRow
-	err := row.Scan(&i.ID, &i.Slug, &i.Name)
-	return i, err
-}
-
 const insertDocumentRequestEvent = `-- name: InsertDocumentRequestEvent :exec
 INSERT INTO document_request_events (organization_id, request_id, kind, actor_id, actor_name, note)
 VALUES ($1, $2, $3, $4, $5, $6)

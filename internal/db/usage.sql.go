@@ -293,24 +293,6 @@ func (q *Queries) GetAIBudgetWarning(ctx context.Context, arg GetAIBudgetWarning
 	return i, err
 }
 
-const getOrganizationForUsage = `-- name: GetOrganizationForUsage :one
-SELECT id, slug, name FROM organizations WHERE id = $1
-`
-
-type GetOrganizationForUsageRow struct {
-	ID   uuid.UUID
-	Slug string
-	Name string
-}
-
-// The organization's name and address, for the budget warning e-mail.
-func (q *Queries) GetOrganizationForUsage(ctx context.Context, organizationID uuid.UUID) (GetOrganizationForUsageRow, error) {
-	row := q.db.QueryRow(ctx, getOrganizationForUsage, organizationID)
-	var i GetOrganizationForUsageRow
-	err := row.Scan(&i.ID, &i.Slug, &i.Name)
-	return i, err
-}
-
 const insertAIBudgetWarning = `-- name: InsertAIBudgetWarning :one
 INSERT INTO ai_budget_warnings (organization_id, month, limit_kind, used, limit_value, recipients)
 VALUES ($1, $2, $3, $4, $5, $6)

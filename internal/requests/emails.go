@@ -58,7 +58,7 @@ func itemList(items []string) string {
 }
 
 // requestEmail asks the client for the documents of a new request.
-func (s *Service) requestEmail(org db.GetDocumentRequestOrganizationRow, to string, id uuid.UUID, title, instructions string, items []string, due time.Time) notify.Email {
+func (s *Service) requestEmail(org db.GetOrganizationNameRow, to string, id uuid.UUID, title, instructions string, items []string, due time.Time) notify.Email {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello,\n\n%s asks you for documents: %s.\n\n", org.Name, title)
 	if instructions != "" {
@@ -73,7 +73,7 @@ func (s *Service) requestEmail(org db.GetDocumentRequestOrganizationRow, to stri
 }
 
 // reviewEmail tells the client the firm accepted, rejected or cancelled.
-func (s *Service) reviewEmail(org db.GetDocumentRequestOrganizationRow, to string, r Request, kind, note string) notify.Email {
+func (s *Service) reviewEmail(org db.GetOrganizationNameRow, to string, r Request, kind, note string) notify.Email {
 	link := s.portalLink(org.Slug, r.ID)
 	var subject string
 	var b strings.Builder
@@ -97,7 +97,7 @@ func (s *Service) reviewEmail(org db.GetDocumentRequestOrganizationRow, to strin
 }
 
 // reminderEmail reminds the client before or after the due date.
-func (s *Service) reminderEmail(org db.GetDocumentRequestOrganizationRow, to string, r reminderRequest, step string, today time.Time) notify.Email {
+func (s *Service) reminderEmail(org db.GetOrganizationNameRow, to string, r reminderRequest, step string, today time.Time) notify.Email {
 	var subject string
 	var b strings.Builder
 	b.WriteString("Hello,\n\n")
@@ -129,7 +129,7 @@ func (s *Service) reminderEmail(org db.GetDocumentRequestOrganizationRow, to str
 }
 
 // submittedEmail tells the firm the client uploaded.
-func (s *Service) submittedEmail(org db.GetDocumentRequestOrganizationRow, to string, r db.DocumentRequest, client, uploader, docName string) notify.Email {
+func (s *Service) submittedEmail(org db.GetOrganizationNameRow, to string, r db.DocumentRequest, client, uploader, docName string) notify.Email {
 	text := fmt.Sprintf("Hello,\n\n%s (%s) uploaded %s for the document request \"%s\", which is now waiting for your review.\n\n"+
 		"Accept the documents, or reject them with a reason to send the request back to the client:\n\n%s\n",
 		uploader, client, docName, r.Title, s.staffLink(org.Slug, r.ID))

@@ -219,7 +219,7 @@ func (s *Service) remind(ctx context.Context, org, id uuid.UUID, step string, to
 		for _, it := range items {
 			rr.items = append(rr.items, it.Label)
 		}
-		o, err := q.GetDocumentRequestOrganization(ctx, org)
+		o, err := q.GetOrganizationName(ctx, org)
 		if err != nil {
 			return err
 		}

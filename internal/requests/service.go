@@ -158,7 +158,7 @@ func (s *Service) Create(ctx context.Context, a Actor, in Input) (Request, error
 		if err := audit.Record(ctx, q, a.event(audit.RequestCreated, r.ID.String(), summary)); err != nil {
 			return err
 		}
-		org, err := q.GetDocumentRequestOrganization(ctx, a.OrgID)
+		org, err := q.GetOrganizationName(ctx, a.OrgID)
 		if err != nil {
 			return err
 		}
@@ -462,7 +462,7 @@ func (s *Service) transition(ctx context.Context, a Actor, id uuid.UUID,
 		if err := audit.Record(ctx, q, a.event(action, id.String(), summary)); err != nil {
 			return err
 		}
-		org, err := q.GetDocumentRequestOrganization(ctx, a.OrgID)
+		org, err := q.GetOrganizationName(ctx, a.OrgID)
 		if err != nil {
 			return err
 		}
@@ -621,7 +621,7 @@ func (s *Service) notifyStaff(ctx context.Context, tx pgx.Tx, q *db.Queries, a A
 	if len(staff) == 0 {
 		return nil
 	}
-	org, err := q.GetDocumentRequestOrganization(ctx, a.OrgID)
+	org, err := q.GetOrganizationName(ctx, a.OrgID)
 	if err != nil {
 		return err
 	}

@@ -271,7 +271,7 @@ func (l *Ledger) warnOnce(ctx context.Context, q *db.Queries, orgID uuid.UUID) e
 	} else if err != nil {
 		return err
 	}
-	org, err := q.GetOrganizationForUsage(ctx, orgID)
+	org, err := q.GetOrganizationName(ctx, orgID)
 	if err != nil {
 		return err
 	}
