@@ -89,13 +89,13 @@ func portalRequestRow(c echo.Context, r requests.Request, now time.Time) portalv
 // portalOpenRequests lists the open requests of clientIDs (at most limit)
 // and how many there are, for the home page.
 func (h *Handlers) portalOpenRequests(c echo.Context, clientIDs []uuid.UUID, limit int) ([]portalview.RequestRow, int, error) {
-	page, err := h.Requests.ListForClients(c.Request().Context(), principal(c).Org.ID, clientIDs, requests.Filter{Status: requests.StatusActive, Page: 1})
+	page, err := h.Requests.ListForClients(c.Request().Context(), principal(c).Org.ID, clientIDs, requests.Filter{Status: requests.StatusActive, Page: 1, PerPage: limit})
 	if err != nil {
 		return nil, 0, err
 	}
 	now := h.Requests.Now()
 	var rows []portalview.RequestRow
-	for _, r := range page.Rows[:min(limit, len(page.Rows))] {
+	for _, r := range page.Rows {
 		rows = append(rows, portalRequestRow(c, r, now))
 	}
 	return rows, page.Total, nil

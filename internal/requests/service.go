@@ -249,6 +249,7 @@ type Filter struct {
 	// Overdue keeps requests waiting for their client past the due date.
 	Overdue bool
 	Page    int
+	PerPage int // PerPage when 0
 }
 
 func (f Filter) statuses() []string {
@@ -271,8 +272,12 @@ type Page struct {
 	Page  int
 }
 
-func (s *Service) list(ctx context.Context, org uuid.UUID, scoped bool, clients []uuid.UUID, f Filter, perPage int) (Page, error) {
+func (s *Service) list(ctx context.Context, org uuid.UUID, scoped bool, clients []uuid.UUID, f Filter) (Page, error) {
 	page := min(max(f.Page, 1), 100000)
+	perPage := f.PerPage
+	if perPage <= 0 {
+		perPage = PerPage
+	}
 	params := db.ListDocumentRequestsParams{
 		OrganizationID: org, Statuses: f.statuses(), ClientID: f.ClientID, Overdue: f.Overdue, Today: pgDate(s.now()),
 		Scoped: scoped, ClientIds: clientScope(clients), MaxRows: int32(perPage), Skip: int32((page - 1) * perPage),
@@ -303,7 +308,7 @@ func (s *Service) list(ctx context.Context, org uuid.UUID, scoped bool, clients 
 
 // List returns a page of the organization's requests.
 func (s *Service) List(ctx context.Context, org uuid.UUID, f Filter) (Page, error) {
-	return s.list(ctx, org, false, nil, f, PerPage)
+	return s.list(ctx, org, false, nil, f)
 }
 
 // ListForClients is List for the client portal: only the requests of
@@ -312,13 +317,13 @@ func (s *Service) ListForClients(ctx context.Context, org uuid.UUID, clientIDs [
 	if len(clientIDs) == 0 {
 		return Page{Page: 1}, nil
 	}
-	return s.list(ctx, org, true, clientIDs, f, PerPage)
+	return s.list(ctx, org, true, clientIDs, f)
 }
 
 // ClientRequests returns a client's active requests (at most limit) and
 // how many it has, for the client's page.
 func (s *Service) ClientRequests(ctx context.Context, org, client uuid.UUID, limit int) ([]Request, int, error) {
-	p, err := s.list(ctx, org, false, nil, Filter{Status: StatusActive, ClientID: &client}, limit)
+	p, err := s.list(ctx, org, false, nil, Filter{Status: StatusActive, ClientID: &client, PerPage: limit})
 	return p.Rows, p.Total, err
 }
 
